@@ -1,0 +1,1 @@
+"""Shipped environments, one folder each (registered through ``openenv_harness.envs`` entry points)."""

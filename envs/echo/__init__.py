@@ -1,0 +1,5 @@
+"""The reference echo environment."""
+
+from .environment import EchoAction, EchoConfig, EchoEnvironment, EchoObservation
+
+__all__ = ["EchoAction", "EchoConfig", "EchoEnvironment", "EchoObservation"]

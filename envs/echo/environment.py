@@ -1,0 +1,105 @@
+"""Echo: the reference environment of the runtime.
+
+The agent sends ``{"message": str}``; the observation echoes it back. The reward is the message length times
+``weights.length`` (so the trainer can steer it through ``POST /config``). The episode ends after ``max_steps``
+steps. A seed picks a visible ``greeting`` word of the first observation, so determinism is testable.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State
+
+_GREETINGS = ("hello", "bonjour", "hola", "ciao", "hallo", "salut", "ahoj", "hej", "moi", "ola")
+
+
+class EchoAction(Action):
+    """What the agent sends: a message to echo."""
+
+    message: str
+
+
+class EchoObservation(Observation):
+    """What comes back: the echoed message and, after reset, a seed-dependent greeting."""
+
+    message: str = ""
+    greeting: str = ""
+
+
+class EchoState(State):
+    """Echo state: the seed of the episode besides the common fields."""
+
+    seed: int | None = None
+
+
+@dataclass
+class EchoConfig:
+    """Reward config of the echo env (owned by the env, values steered by the trainer)."""
+
+    schema_version: str = "1"
+    weights: dict[str, float] = field(default_factory=lambda: {"length": 0.1})
+
+
+class EchoEnvironment(Environment[EchoAction, EchoObservation]):
+    """Echoes messages; reward proportional to message length.
+
+    Args:
+        max_steps: Steps after which the episode is done.
+        crash_on: A message that makes ``step`` raise (to test that a crashing env never takes a server down).
+        sleep_on: A message prefix ``sleep:<seconds>`` makes ``step`` sleep that long (to test timeouts).
+    """
+
+    name = "echo"
+    description = "Echoes the agent's message; reward is its length times weights.length."
+    version = "0.1.0"
+    action_type = EchoAction
+    observation_type = EchoObservation
+    state_type = EchoState
+    config_type = EchoConfig
+
+    def __init__(self, max_steps: int = 5, crash_on: str | None = "__crash__", sleep_on: bool = True) -> None:
+        super().__init__()
+        self.max_steps = max_steps
+        self.crash_on = crash_on
+        self.sleep_on = sleep_on
+        self._state = EchoState()
+        self._done = True
+
+    def reset(self, seed: int | None = None, episode_id: str | None = None, **task: Any) -> EchoObservation:
+        """Start an episode; the seed picks the greeting."""
+        if task:
+            raise EnvError(ErrorCode.VALIDATION_ERROR, f"echo takes no task arguments, got {sorted(task)}")
+        rng = random.Random(seed)
+        greeting = rng.choice(_GREETINGS)
+        self._state = EchoState(episode_id=episode_id or uuid.uuid4().hex, step_count=0, seed=seed)
+        self._done = False
+        return EchoObservation(greeting=greeting, metadata=self.base_metadata())
+
+    def step(self, action: EchoAction, timeout_s: float | None = None) -> EchoObservation:
+        """Echo the message back and score it."""
+        if self._done:
+            raise EnvError(ErrorCode.EPISODE_DONE, "the episode is over; reset to start a new one")
+        if self.crash_on is not None and action.message == self.crash_on:
+            raise RuntimeError("echo was asked to crash")
+        if self.sleep_on and action.message.startswith("sleep:"):
+            time.sleep(float(action.message.split(":", 1)[1]))
+        self._state.step_count += 1
+        weight = self.reward_config.weights.get("length", 0.0)
+        component = float(len(action.message))
+        self._done = self._state.step_count >= self.max_steps
+        meta = self.base_metadata()
+        meta["reward_components"] = {"length": component}
+        meta["reward_weights"] = {"length": weight}
+        return EchoObservation(
+            message=action.message, reward=weight * component, done=self._done, metadata=meta
+        )
+
+    @property
+    def state(self) -> EchoState:
+        """Current episode state."""
+        return self._state

@@ -1,0 +1,1 @@
+"""openenv_harness.client (see DESIGN.md)."""

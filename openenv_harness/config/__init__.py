@@ -1,0 +1,1 @@
+"""openenv_harness.config (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""openenv_harness.harness (see DESIGN.md)."""

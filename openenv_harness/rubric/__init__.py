@@ -1,0 +1,1 @@
+"""openenv_harness.rubric (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""openenv_harness.runtime (see DESIGN.md)."""

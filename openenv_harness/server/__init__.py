@@ -1,0 +1,1 @@
+"""openenv_harness.server (see DESIGN.md)."""

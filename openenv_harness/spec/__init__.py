@@ -1,0 +1,49 @@
+"""Wire and API types of openenv_harness: the environment contract every other part builds on."""
+
+from ._config import ConfigHolder
+from ._env import EnvMetadata, Environment
+from ._errors import EnvError, ErrorCode
+from ._registry import (
+    ALLOWED_TARGET_PREFIXES,
+    RESERVED_TOOL_NAMES,
+    EnvSpec,
+    check_target,
+    load_entry_point,
+    make,
+    register,
+    registered,
+    spec,
+)
+from ._types import (
+    Action,
+    GenericAction,
+    GenericObservation,
+    Observation,
+    State,
+    observation_from_wire,
+    observation_to_wire,
+)
+
+__all__ = [
+    "ALLOWED_TARGET_PREFIXES",
+    "RESERVED_TOOL_NAMES",
+    "Action",
+    "ConfigHolder",
+    "EnvError",
+    "EnvMetadata",
+    "EnvSpec",
+    "Environment",
+    "ErrorCode",
+    "GenericAction",
+    "GenericObservation",
+    "Observation",
+    "State",
+    "check_target",
+    "load_entry_point",
+    "make",
+    "observation_from_wire",
+    "observation_to_wire",
+    "register",
+    "registered",
+    "spec",
+]

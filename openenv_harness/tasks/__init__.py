@@ -1,0 +1,1 @@
+"""openenv_harness.tasks (see DESIGN.md)."""

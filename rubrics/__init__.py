@@ -1,0 +1,1 @@
+"""Concrete reward components, referenced from ``conf/rubric/*.yaml``."""
