@@ -1,7 +1,7 @@
 """Wire and API types of openenv_harness: the environment contract every other part builds on."""
 
 from ._config import ConfigHolder
-from ._env import EnvMetadata, Environment
+from ._env import Environment, EnvMetadata
 from ._errors import EnvError, ErrorCode
 from ._registry import (
     ALLOWED_TARGET_PREFIXES,

@@ -58,12 +58,14 @@ def _check_values(value: Any, path: str) -> None:
         for k, v in value.items():
             _check_values(v, f"{path}.{k}" if path else str(k))
     elif isinstance(value, float) and not math.isfinite(value):
-        raise EnvError(ErrorCode.CONFIG_INVALID, f"{path}: must be a finite number, got {value}", {"field": path})
-    if (".weights." in f".{path}" or path.startswith("weights.")) and isinstance(value, int | float):
-        if value < 0:
-            raise EnvError(
-                ErrorCode.CONFIG_INVALID, f"{path}: weights must be >= 0, got {value}", {"field": path}
-            )
+        raise EnvError(
+            ErrorCode.CONFIG_INVALID, f"{path}: must be a finite number, got {value}", {"field": path}
+        )
+    in_weights = ".weights." in f".{path}" or path.startswith("weights.")
+    if in_weights and isinstance(value, int | float) and value < 0:
+        raise EnvError(
+            ErrorCode.CONFIG_INVALID, f"{path}: weights must be >= 0, got {value}", {"field": path}
+        )
 
 
 class ConfigHolder:
@@ -150,9 +152,7 @@ class ConfigHolder:
             except ValidationError as exc:
                 err = exc.errors()[0]
                 field = ".".join(str(p) for p in err["loc"])
-                raise EnvError(
-                    ErrorCode.CONFIG_INVALID, f"{field}: {err['msg']}", {"field": field}
-                ) from None
+                raise EnvError(ErrorCode.CONFIG_INVALID, f"{field}: {err['msg']}", {"field": field}) from None
             except (TypeError, ValueError) as exc:  # __post_init__ validation of the dataclass
                 raise EnvError(ErrorCode.CONFIG_INVALID, str(exc)) from None
             self._config = new

@@ -72,7 +72,9 @@ def load_entry_point(entry_point: str) -> Any:
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise ImportError(f"{module_name!r} has no attribute {attr!r} (entry point {entry_point!r})") from None
+        raise ImportError(
+            f"{module_name!r} has no attribute {attr!r} (entry point {entry_point!r})"
+        ) from None
 
 
 def register(id: str, entry_point: str, **kwargs: Any) -> None:

@@ -14,7 +14,9 @@ from openenv_harness.spec import (
 
 
 def test_wire_round_trip_keeps_metadata():
-    obs = EchoObservation(message="hi", reward=0.2, done=True, metadata={"reward_components": {"length": 2.0}})
+    obs = EchoObservation(
+        message="hi", reward=0.2, done=True, metadata={"reward_components": {"length": 2.0}}
+    )
     wire = observation_to_wire(obs)
     assert wire == {
         "observation": {"message": "hi", "greeting": ""},
@@ -23,7 +25,9 @@ def test_wire_round_trip_keeps_metadata():
         "metadata": {"reward_components": {"length": 2.0}},
     }
     assert observation_from_wire(wire, EchoObservation) == obs
-    generic = observation_from_wire({**wire, "observation": {**wire["observation"], "new": 1}}, GenericObservation)
+    generic = observation_from_wire(
+        {**wire, "observation": {**wire["observation"], "new": 1}}, GenericObservation
+    )
     assert generic.model_extra == {"message": "hi", "greeting": "", "new": 1}
 
 
