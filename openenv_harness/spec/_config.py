@@ -84,7 +84,7 @@ class ConfigHolder:
         self.config_type = config_type
         self._adapter: TypeAdapter[Any] = TypeAdapter(config_type)
         self._lock = threading.Lock()
-        self._config = initial if initial is not None else config_type()
+        self._config: Any = initial if initial is not None else config_type()
         self._version = 0
 
     @property
@@ -128,7 +128,7 @@ class ConfigHolder:
             raise EnvError(ErrorCode.CONFIG_INVALID, "config update must be a JSON object")
         update = dict(update)
         with self._lock:
-            current = self._config
+            current: Any = self._config
             if "schema_version" in update:
                 sent = update.pop("schema_version")
                 if str(sent) != str(current.schema_version):
