@@ -1,0 +1,63 @@
+"""Command line: ``python -m openenv_harness [mode=train|serve|validate|eval|verify] [group=option ...]``.
+
+A thin ``@hydra.main`` around :func:`run`, which dispatches on ``mode`` to pure functions that take the
+composed config. Schemas are registered before Hydra composes, so every override is type-checked and a bad
+one fails before anything starts, naming the key.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig
+
+from .config import register_configs
+from .config._compose import CONF_DIR
+
+register_configs()
+
+
+def run(cfg: DictConfig) -> Any:
+    """Run the mode the config selects.
+
+    Args:
+        cfg: The composed config (root schema :class:`openenv_harness.config.Config`).
+
+    Returns:
+        What the mode returns (a run record for ``train``, an exit code for ``validate``...).
+    """
+    mode = str(cfg.mode.value if hasattr(cfg.mode, "value") else cfg.mode)
+    if mode == "train":
+        from .harness.train import run_train
+
+        return run_train(cfg)
+    if mode == "serve":
+        from .harness.serve import run_serve
+
+        return run_serve(cfg)
+    if mode == "validate":
+        from .tasks import main_validate  # type: ignore[attr-defined]
+
+        if not cfg.taskset.ref:
+            raise SystemExit("mode=validate needs a taskset: pass taskset.ref=REF or taskset=NAME")
+        return main_validate(cfg.taskset.ref)
+    if mode == "eval":
+        from .evals import run_eval  # type: ignore[attr-defined]
+
+        return run_eval(cfg)
+    if mode == "verify":
+        from .evals import run_verify  # type: ignore[attr-defined]
+
+        return run_verify(cfg)
+    raise SystemExit(f"unknown mode {mode!r}")  # unreachable: the Mode enum rejects it at composition
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def main(cfg: DictConfig) -> Any:
+    """Hydra entry point (see the module docstring)."""
+    result = run(cfg)
+    if isinstance(result, int) and not isinstance(result, bool) and result != 0:
+        sys.exit(result)
+    return result

@@ -1,0 +1,338 @@
+"""Dataclass schemas of every config group; Hydra type-checks each value against them at composition.
+
+YAML files under ``conf/`` only select and override these. Types are deliberately simple (OmegaConf supports
+primitives, enums, ``Optional``, ``List``/``Dict`` and nested dataclasses, not unions of classes), so one
+dataclass per group carries the fields of every variant and a ``kind`` enum picks the variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Optional  # noqa: UP035 - OmegaConf needs typing.Optional/Dict/List, not X | None
+
+from omegaconf import MISSING
+
+from ._taskset import TasksetConfig
+
+# ruff: noqa: UP006, UP007, UP045 - OmegaConf annotations must use Dict/List/Optional from typing
+
+
+class Mode(str, Enum):
+    """What ``python -m openenv_harness`` does."""
+
+    train = "train"
+    serve = "serve"
+    validate = "validate"
+    eval = "eval"
+    verify = "verify"
+
+
+class PolicyKind(str, Enum):
+    """Which policy produces actions."""
+
+    hf = "hf"
+    """A local transformers model (the embedded SmolLM2-135M-Instruct by default)."""
+    openai = "openai"
+    """Any OpenAI-compatible chat-completions endpoint (vLLM, TGI, Ollama, ``serve-policy``)."""
+    scripted = "scripted"
+    """A per-environment deterministic baseline (for tests and sanity checks)."""
+
+
+class LearnerKind(str, Enum):
+    """What the train loop does with rollouts."""
+
+    grpo = "grpo"
+    """GRPO through TRL's ``GRPOTrainer``; rewards come from the env servers over the wire."""
+    collect = "collect"
+    """Only roll out and write trajectories (no weight updates)."""
+
+
+class ScheduleKind(str, Enum):
+    """Shape of a schedule over the training step."""
+
+    constant = "constant"
+    linear = "linear"
+    cosine = "cosine"
+    step = "step"
+    exponential = "exponential"
+    piecewise = "piecewise"
+
+
+@dataclass
+class EnvConfig:
+    """Which environment to run (``conf/env/*.yaml``).
+
+    Attributes:
+        id: Registered environment id (``echo``, ``arith``, ``coding`` ...).
+        kwargs: Constructor arguments of the environment (e.g. ``difficulty``).
+        action_field: Action field that receives the model's text; None lets the harness's adapter for the
+            env decide (or the first string field of the action schema).
+        reset_kwargs: Extra keyword arguments of every ``reset`` (e.g. ``split``).
+        max_turns: Turns per episode before the harness stops it (multi-turn envs).
+    """
+
+    id: str = MISSING
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    action_field: Optional[str] = None
+    reset_kwargs: dict[str, Any] = field(default_factory=dict)
+    max_turns: int = 8
+
+
+@dataclass
+class RubricConfig:
+    """Reward config selection (``conf/rubric/*.yaml``).
+
+    ``name: default`` keeps the environment's own rubric; ``weights`` and ``overrides`` are pushed to every env
+    server with ``POST /config`` before training starts (``weights`` is merged into ``overrides.weights``).
+
+    Attributes:
+        name: Name of the rubric preset.
+        _target_: Optional allow-listed import path of a rubric class (instantiated by the rubrics package).
+        weights: Component weights to push (e.g. ``{format: 0.2}``).
+        overrides: Any other partial reward config to push.
+        params: Constructor arguments for ``_target_``.
+    """
+
+    name: str = "default"
+    _target_: Optional[str] = None
+    weights: dict[str, float] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ScheduleSpec:
+    """One scheduled value over the training step (see :mod:`openenv_harness.harness.schedules`).
+
+    Attributes:
+        kind: ``constant``, ``linear``, ``cosine``, ``step``, ``exponential`` or ``piecewise``.
+        value: The constant's value.
+        start: Value at step 0 (linear/cosine/step/exponential).
+        end: Final value (linear/cosine; a floor/ceiling for exponential when set).
+        steps: Steps over which linear/cosine move from ``start`` to ``end`` (then stay at ``end``).
+        warmup: Steps held at ``start`` before the schedule begins.
+        gamma: Multiplier per ``step_size`` steps (step) or per step (exponential).
+        step_size: Steps between multiplications (step).
+        milestones: Steps at which ``step`` multiplies by ``gamma`` (overrides ``step_size`` when given).
+        points: ``[[step, value], ...]`` for piecewise-linear interpolation.
+    """
+
+    kind: ScheduleKind = ScheduleKind.constant
+    value: Optional[float] = None
+    start: Optional[float] = None
+    end: Optional[float] = None
+    steps: int = 0
+    warmup: int = 0
+    gamma: float = 1.0
+    step_size: int = 1
+    milestones: list[int] = field(default_factory=list)
+    points: list[list[float]] = field(default_factory=list)
+
+
+@dataclass
+class ScheduleConfig:
+    """Reward-shaping schedules (``conf/schedule/*.yaml``).
+
+    Attributes:
+        targets: Dotted path into the env's reward config (``weights.format``) -> schedule.
+        push_every: Evaluate and push every N learner steps (1 = every step).
+    """
+
+    targets: dict[str, ScheduleSpec] = field(default_factory=dict)
+    push_every: int = 1
+
+
+@dataclass
+class PolicyConfig:
+    """The policy that acts (``conf/policy/*.yaml``).
+
+    Attributes:
+        kind: ``hf`` (local transformers model), ``openai`` (HTTP endpoint) or ``scripted``.
+        model: Model name; ``smollm2-135m-instruct`` is the embedded default; for ``openai`` the served model.
+        path: Local model folder (overrides ``model`` for ``hf``).
+        base_url: ``openai``: endpoint base URL, e.g. ``http://127.0.0.1:8000/v1``.
+        api_key_env: ``openai``: name of the environment variable holding the key (never the key itself).
+        system_prompt: System message; None uses the env adapter's default.
+        temperature: Sampling temperature; 0 means greedy (deterministic).
+        top_p: Nucleus sampling.
+        max_new_tokens: Generation budget per turn.
+        seed: Sampling seed (greedy decoding does not need one).
+        timeout_s: ``openai``: per-request timeout.
+        batch_size: ``hf``: prompts generated together.
+    """
+
+    kind: PolicyKind = PolicyKind.hf
+    model: str = "smollm2-135m-instruct"
+    path: Optional[str] = None
+    base_url: Optional[str] = None
+    api_key_env: Optional[str] = None
+    system_prompt: Optional[str] = None
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_new_tokens: int = 48
+    seed: int = 0
+    timeout_s: float = 60.0
+    batch_size: int = 16
+
+
+@dataclass
+class LearnerConfig:
+    """The learner (``conf/learner/*.yaml``).
+
+    Attributes:
+        kind: ``grpo`` or ``collect``.
+        max_steps: Learner steps (``collect``: rollout batches).
+        group_size: Generations per GRPO group; every group shares one task and seed.
+        groups_per_step: Distinct tasks (prompts) per step; the batch is ``groups_per_step * group_size``.
+        num_tasks: Size of the training task pool (seeds drawn once from ``experiment.seed``).
+        lr: Learning rate.
+        beta: KL coefficient (0 disables the reference model, which saves memory and time).
+        lora: Train LoRA adapters instead of the full model.
+        lora_r: LoRA rank.
+        lora_alpha: LoRA alpha.
+        gradient_checkpointing: Trade compute for memory.
+        max_prompt_tokens: Truncate longer prompts (left side).
+        save_model: Save the final weights (adapter for LoRA) into the run dir.
+        log_every: Learner steps between TRL log records.
+    """
+
+    kind: LearnerKind = LearnerKind.grpo
+    max_steps: int = 8
+    group_size: int = 4
+    groups_per_step: int = 2
+    num_tasks: int = 64
+    lr: float = 1e-4
+    beta: float = 0.0
+    lora: bool = True
+    lora_r: int = 16
+    lora_alpha: int = 32
+    gradient_checkpointing: bool = False
+    max_prompt_tokens: int = 512
+    save_model: bool = False
+    log_every: int = 1
+
+
+@dataclass
+class RuntimeConfig:
+    """How env servers are run (``conf/runtime/*.yaml``).
+
+    Attributes:
+        provider: ``local`` (one process per server on loopback), ``inprocess``, ``docker`` or ``remote``.
+        num_servers: Env servers to start (sessions are spread over them).
+        sessions: Concurrent env sessions in the rollout pool.
+        urls: ``remote``: base URLs of already-running servers.
+        startup_timeout_s: Health wait per server.
+        step_timeout_s: Per-step budget sent to the server.
+        token: Orchestrator token for ``/config`` (None: no token).
+        options: Extra provider keyword arguments (e.g. docker image).
+    """
+
+    provider: str = "local"
+    num_servers: int = 1
+    sessions: int = 8
+    urls: list[str] = field(default_factory=list)
+    startup_timeout_s: float = 60.0
+    step_timeout_s: float = 30.0
+    token: Optional[str] = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation (``conf/eval/*.yaml``; suites are added by the eval-bundle package).
+
+    Attributes:
+        name: Suite name (``none`` disables in-training eval).
+        every_n_steps: In-training eval period in learner steps (0: only before and after training).
+        num_tasks: Held-out tasks per eval.
+        seed: Seed of the held-out task draw (disjoint from training seeds by construction).
+        reset_kwargs: Extra reset arguments for eval episodes (e.g. ``split: test``).
+        temperature: Eval decoding temperature (0 = greedy, deterministic).
+        num_samples: Samples per task (pass@k).
+        suite: Suite definition (envs, tasksets, seeds) for ``mode=eval``.
+        bundle_dir: Where ``mode=eval`` writes, or which bundle ``mode=verify`` re-runs.
+        resume: Resume an interrupted eval run.
+    """
+
+    name: str = "none"
+    every_n_steps: int = 0
+    num_tasks: int = 0
+    seed: int = 1_000_003
+    reset_kwargs: dict[str, Any] = field(default_factory=dict)
+    temperature: float = 0.0
+    num_samples: int = 1
+    suite: dict[str, Any] = field(default_factory=dict)
+    bundle_dir: Optional[str] = None
+    resume: bool = True
+
+
+@dataclass
+class LoggerConfig:
+    """Outputs of a run (``conf/logger/*.yaml``).
+
+    Attributes:
+        tensorboard: Write TensorBoard scalars under ``<run dir>/tb``.
+        episodes: Write ``episodes.jsonl``.
+        progress: Show a tqdm progress bar.
+        log_text_every: Steps between logged sample completions (0: never).
+    """
+
+    tensorboard: bool = True
+    episodes: bool = True
+    progress: bool = True
+    log_text_every: int = 0
+
+
+@dataclass
+class ExperimentConfig:
+    """Identity of a run (``conf/experiment/*.yaml`` are ``@package _global_`` override sets).
+
+    Attributes:
+        name: Name in the run record and the multirun summary.
+        seed: Master seed (task draw, sampling, torch).
+        tags: Free tags.
+        notes: Free text.
+    """
+
+    name: str = "default"
+    seed: int = 0
+    tags: list[str] = field(default_factory=list)
+    notes: str = ""
+
+
+@dataclass
+class ServerConfig:
+    """``mode=serve``: one env server (``conf/server/*.yaml``).
+
+    Attributes:
+        host: Bind address (loopback unless told otherwise).
+        port: TCP port (0 picks a free one; the chosen URL is printed).
+        max_sessions: Session cap (``CAPACITY`` error beyond it).
+        idle_timeout_s: Idle sessions are reaped after this many seconds.
+        token: Orchestrator token guarding ``/config``.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_sessions: int = 64
+    idle_timeout_s: float = 300.0
+    token: Optional[str] = None
+
+
+@dataclass
+class Config:
+    """The root config of ``python -m openenv_harness``."""
+
+    mode: Mode = Mode.train
+    env: EnvConfig = field(default_factory=EnvConfig)
+    rubric: RubricConfig = field(default_factory=RubricConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    taskset: TasksetConfig = field(default_factory=TasksetConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
