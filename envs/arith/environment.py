@@ -1,0 +1,149 @@
+"""Arith: single-turn arithmetic QA with numeric answer checking and a format component.
+
+Tasks come from the seeded generator (``difficulty`` 1-5, see :mod:`envs.arith.generator`) or, with
+``taskset=`` set, from a taskset such as the shipped ``tasksets/arith`` (``reset(split=..., index=...)``).
+A question can also be given directly as a reset argument (``reset(question="What is 3 + 4?")``), which is
+how a generic dataset binding passes the taskset's ``openenv_reset`` column; its answer is then computed
+from the expression (or taken from an ``answer`` reset argument, which only the orchestrator can send).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+from openenv_harness.spec import EnvError, Environment, ErrorCode
+
+from .generator import MAX_DIFFICULTY, MIN_DIFFICULTY, answer_of, generate
+from .models import ArithAction, ArithConfig, ArithObservation, ArithState
+from .scoring import correct_score, final_number, format_score
+from .tasks import ArithTaskRow, TasksetBinding
+
+
+class ArithEnvironment(Environment[ArithAction, ArithObservation]):
+    """Answer one arithmetic question; reward = weights.correct * correct + weights.format * format.
+
+    Args:
+        difficulty: Default generator level (1 easiest, 5 hardest); a ``difficulty`` reset argument overrides it.
+        taskset: Path (or reference) of a taskset to draw questions from instead of the generator.
+        split: Default split of the taskset.
+    """
+
+    name = "arith"
+    description = "Single-turn arithmetic QA; the final number of a free-text answer is checked."
+    version = "0.1.0"
+    action_type = ArithAction
+    observation_type = ArithObservation
+    state_type = ArithState
+    config_type = ArithConfig
+
+    def __init__(self, difficulty: int = 1, taskset: str | None = None, split: str = "train") -> None:
+        super().__init__()
+        if not MIN_DIFFICULTY <= int(difficulty) <= MAX_DIFFICULTY:
+            raise ValueError(f"difficulty must be {MIN_DIFFICULTY}..{MAX_DIFFICULTY}, got {difficulty}")
+        self.difficulty = int(difficulty)
+        self.split = split
+        self._binding = TasksetBinding(taskset) if taskset else None
+        self._state = ArithState()
+        self._task: ArithTaskRow | None = None
+        self._done = True
+
+    def _select(self, seed: int, task: dict[str, Any]) -> ArithTaskRow:
+        allowed = {"difficulty", "split", "index", "question", "answer"}
+        unknown = sorted(set(task) - allowed)
+        if unknown:
+            raise EnvError(
+                ErrorCode.VALIDATION_ERROR,
+                f"arith reset got unknown argument(s) {unknown}; allowed: {sorted(allowed)}",
+            )
+        if "question" in task:
+            question = str(task["question"])
+            difficulty = int(task.get("difficulty", self.difficulty))
+            try:
+                answer = float(task["answer"]) if "answer" in task else answer_of(question)
+            except ValueError as exc:
+                raise EnvError(ErrorCode.VALIDATION_ERROR, f"{exc}; pass answer= as well") from None
+            return ArithTaskRow(
+                f"given/{uuid.uuid5(uuid.NAMESPACE_OID, question).hex[:12]}", question, answer, difficulty
+            )
+        if "answer" in task:
+            raise EnvError(ErrorCode.VALIDATION_ERROR, "answer= is only accepted together with question=")
+        if self._binding is not None:
+            if "difficulty" in task:
+                raise EnvError(
+                    ErrorCode.VALIDATION_ERROR, "difficulty cannot be chosen when bound to a taskset"
+                )
+            return self._binding.select(
+                seed=seed, split=task.get("split", self.split), index=task.get("index")
+            )
+        if "split" in task or "index" in task:
+            raise EnvError(
+                ErrorCode.VALIDATION_ERROR,
+                "split/index select taskset rows, but this arith env has no taskset (set taskset=...)",
+            )
+        try:
+            difficulty = int(task.get("difficulty", self.difficulty))
+            gen = generate(seed, difficulty)
+        except (TypeError, ValueError) as exc:
+            raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
+        return ArithTaskRow(gen.task_id, gen.question, float(gen.answer), gen.difficulty)
+
+    def reset(self, seed: int | None = None, episode_id: str | None = None, **task: Any) -> ArithObservation:
+        """Pick the question the seed (and task arguments) determine."""
+        if seed is None:
+            seed = random.SystemRandom().randrange(2**31)
+        self._task = self._select(int(seed), task)
+        self._state = ArithState(
+            episode_id=episode_id or uuid.uuid4().hex,
+            step_count=0,
+            seed=seed,
+            task_id=self._task.task_id,
+            difficulty=self._task.difficulty,
+        )
+        self._done = False
+        meta = self.base_metadata()
+        meta.update(task_id=self._task.task_id, seed=seed)
+        return ArithObservation(
+            question=self._task.question,
+            difficulty=self._task.difficulty,
+            task_id=self._task.task_id,
+            metadata=meta,
+        )
+
+    def step(self, action: ArithAction, timeout_s: float | None = None) -> ArithObservation:
+        """Score the answer; the episode ends after this one step."""
+        if self._task is None:
+            raise EnvError(ErrorCode.NOT_RESET, "arith: call reset before step")
+        if self._done:
+            raise EnvError(ErrorCode.EPISODE_DONE, "the episode is over; reset to start a new one")
+        cfg: ArithConfig = self.reward_config
+        components = {
+            "correct": correct_score(action.answer, self._task.answer, cfg.tolerance),
+            "format": format_score(action.answer),
+        }
+        weights = {name: float(cfg.weights.get(name, 0.0)) for name in components}
+        reward = sum(weights[n] * components[n] for n in components)
+        self._state.step_count += 1
+        self._done = True
+        meta = self.base_metadata()
+        meta.update(
+            task_id=self._task.task_id,
+            seed=self._state.seed,
+            reward_components=components,
+            reward_weights=weights,
+        )
+        return ArithObservation(
+            question=self._task.question,
+            difficulty=self._task.difficulty,
+            task_id=self._task.task_id,
+            parsed_answer=final_number(action.answer),
+            reward=reward,
+            done=True,
+            metadata=meta,
+        )
+
+    @property
+    def state(self) -> ArithState:
+        """Current episode state."""
+        return self._state
