@@ -87,7 +87,7 @@ class TaskSource:
     """Selects tasks from a resolved taskset.
 
     Args:
-        taskset: A :class:`ResolvedTaskset`.
+        taskset: A :class:`ResolvedTaskset`, or a reference string to :func:`resolve`.
         default_split: Split used when ``select`` is not given one (default: the manifest's first split).
 
     Example:
@@ -96,7 +96,9 @@ class TaskSource:
         >>> task.reset_kwargs["question"]  # doctest: +SKIP
     """
 
-    def __init__(self, taskset: ResolvedTaskset, default_split: str | None = None) -> None:
+    def __init__(self, taskset: ResolvedTaskset | str, default_split: str | None = None) -> None:
+        if isinstance(taskset, str):
+            taskset = resolve(taskset)
         self.taskset = taskset
         self.default_split = default_split or taskset.splits[0]
         if self.default_split not in taskset.splits:
