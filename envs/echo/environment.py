@@ -7,6 +7,7 @@ steps. A seed picks a visible ``greeting`` word of the first observation, so det
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
@@ -80,14 +81,42 @@ class EchoEnvironment(Environment[EchoAction, EchoObservation]):
         self._done = False
         return EchoObservation(greeting=greeting, metadata=self.base_metadata())
 
+    async def reset_async(
+        self, seed: int | None = None, episode_id: str | None = None, **task: Any
+    ) -> EchoObservation:
+        """Same as :meth:`reset`; it never blocks, so servers may await it on their event loop."""
+        return self.reset(seed=seed, episode_id=episode_id, **task)
+
     def step(self, action: EchoAction, timeout_s: float | None = None) -> EchoObservation:
         """Echo the message back and score it."""
+        delay = self._check(action)
+        if delay:
+            time.sleep(delay)
+        return self._apply(action)
+
+    async def step_async(self, action: EchoAction, timeout_s: float | None = None) -> EchoObservation:
+        """Same as :meth:`step`, sleeping with ``asyncio.sleep`` so it never blocks an event loop."""
+        delay = self._check(action)
+        if delay:
+            await asyncio.sleep(delay)
+        return self._apply(action)
+
+    def _check(self, action: EchoAction) -> float:
+        """Refuse steps after done, crash on request; returns how long to sleep (0 for none)."""
         if self._done:
             raise EnvError(ErrorCode.EPISODE_DONE, "the episode is over; reset to start a new one")
         if self.crash_on is not None and action.message == self.crash_on:
             raise RuntimeError("echo was asked to crash")
         if self.sleep_on and action.message.startswith("sleep:"):
-            time.sleep(float(action.message.split(":", 1)[1]))
+            try:
+                return float(action.message.split(":", 1)[1])
+            except ValueError:
+                raise EnvError(
+                    ErrorCode.VALIDATION_ERROR, f"message {action.message!r}: expected sleep:<seconds>"
+                ) from None
+        return 0.0
+
+    def _apply(self, action: EchoAction) -> EchoObservation:
         self._state.step_count += 1
         weight = self.reward_config.weights.get("length", 0.0)
         component = float(len(action.message))

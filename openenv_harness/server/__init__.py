@@ -1,1 +1,33 @@
-"""openenv_harness.server (see DESIGN.md)."""
+"""The environment server: one FastAPI app per environment type, many sessions per app.
+
+``create_app(env)`` serves WS ``/ws`` (OpenEnv-compatible frames plus request ids and ``timeout_s``),
+stateful HTTP ``/reset`` ``/step`` ``/state`` ``/close``, ``/health``, ``/metadata``, ``/schema`` and the
+reward config at ``/config``. :class:`Session` is the transport-free core (the in-process provider uses it
+directly). ``python -m openenv_harness.server --env echo`` serves from the command line.
+"""
+
+from ._app import PROTOCOL, Lifespan, create_app, resolve_env
+from ._http import SESSION_HEADER
+from ._serve import bind_socket, make_server, serve, url_of
+from ._session import EnvFactory, Session, default_executor, make_executor
+from ._sessions import SessionRegistry, reap_interval
+from ._wire import HTTP_STATUS
+
+__all__ = [
+    "HTTP_STATUS",
+    "PROTOCOL",
+    "SESSION_HEADER",
+    "EnvFactory",
+    "Lifespan",
+    "Session",
+    "SessionRegistry",
+    "bind_socket",
+    "create_app",
+    "default_executor",
+    "make_executor",
+    "make_server",
+    "reap_interval",
+    "resolve_env",
+    "serve",
+    "url_of",
+]

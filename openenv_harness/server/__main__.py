@@ -1,0 +1,87 @@
+"""``python -m openenv_harness.server --env echo``: serve one environment type, announce the URL.
+
+Prints exactly one line ``LISTENING http://HOST:PORT`` to stdout (flushed) once the server accepts
+connections, then serves until SIGINT/SIGTERM. Imports only the server (no Hydra), so it is healthy well
+under a second after start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m openenv_harness.server", description=__doc__.splitlines()[0])
+    p.add_argument("--env", required=True, help="registered environment id (e.g. echo) or module:Class")
+    p.add_argument("--env-kwargs", default=None, help="JSON object of constructor arguments")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--max-sessions", type=int, default=1024)
+    p.add_argument("--idle-timeout-s", type=float, default=300.0)
+    p.add_argument("--step-timeout-s", type=float, default=None, help="default timeout_s for reset/step")
+    p.add_argument("--max-frame-bytes", type=int, default=1 << 20)
+    p.add_argument("--token-env", default=None, help="name of an environment variable holding the token")
+    p.add_argument("--log-level", default="warning")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, build the app and serve it (returns the exit status)."""
+    args = _parser().parse_args(argv)
+    env_kwargs = None
+    if args.env_kwargs:
+        try:
+            env_kwargs = json.loads(args.env_kwargs)
+        except ValueError as exc:
+            print(f"error: --env-kwargs is not valid JSON: {exc}", file=sys.stderr)
+            return 2
+        if not isinstance(env_kwargs, dict):
+            print("error: --env-kwargs must be a JSON object", file=sys.stderr)
+            return 2
+    token = None
+    if args.token_env:
+        token = os.environ.get(args.token_env)
+        if not token:
+            print(f"error: environment variable {args.token_env} (--token-env) is not set", file=sys.stderr)
+            return 2
+
+    from openenv_harness.spec import check_target, load_entry_point
+
+    from ._app import create_app
+    from ._serve import serve
+
+    env: object = args.env
+    if ":" in args.env:  # an import path rather than a registered id
+        try:
+            check_target(args.env)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        env = load_entry_point(args.env)
+    try:
+        app = create_app(
+            env,  # type: ignore[arg-type]
+            max_sessions=args.max_sessions,
+            idle_timeout_s=args.idle_timeout_s,
+            orchestrator_token=token,
+            max_frame_bytes=args.max_frame_bytes,
+            env_kwargs=env_kwargs,
+            default_step_timeout_s=args.step_timeout_s,
+        )
+    except (ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    def announce(url: str) -> None:
+        print(f"LISTENING {url}", flush=True)
+
+    serve(app, args.host, args.port, on_listening=announce, log_level=args.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

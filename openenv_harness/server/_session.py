@@ -1,0 +1,422 @@
+"""A transport-agnostic session: one environment instance, its episode life cycle, timeouts and config.
+
+The WS endpoint, the HTTP routes and the in-process provider all drive environments through :class:`Session`,
+so the rules live in one place:
+
+* Before every reset the session reads ``(config, version)`` from the shared :class:`ConfigHolder` and calls
+  ``env.configure`` -- a config change applies at each session's next reset, never mid-episode.
+* A step before the first reset is refused with ``NOT_RESET`` (OpenEnv answers it with whatever the
+  environment does; we refuse, because a step on an uninitialised env is never what the caller meant). A step
+  after ``done`` is ``EPISODE_DONE``. ``state`` is answered at any time, as in OpenEnv.
+* Actions are validated against ``env.action_type``; a failure is ``VALIDATION_ERROR`` naming the field.
+  A ``metadata`` key is dropped when the action type has no such field, because OpenEnv's typed actions always
+  carry one.
+* Anything the environment raises that is not an :class:`EnvError` becomes ``ENV_ERROR`` with the exception's
+  message; the session stays usable (the next reset starts clean).
+
+How environment code runs (the event loop must never block):
+
+* If the environment defines ``async def reset_async`` / ``async def step_async`` (same signatures as the sync
+  methods), they are awaited on the event loop: declaring them is the environment author's promise not to
+  block. This costs no thread at all, so it is the fast path for trivial environments.
+* Otherwise the sync method runs on a **bounded, shared** thread pool (one per app, a handful of workers), never
+  on a thread per session: the thread count does not grow with sessions.
+* ``state`` (a property) and ``configure`` are expected to be cheap and run inline.
+
+Timeouts: ``timeout_s`` (or the session default) bounds every reset and step. On expiry the caller gets
+``TIMEOUT`` and the episode is *poisoned*: further steps get ``NOT_RESET`` until a reset. An async call is
+cancelled. A sync call cannot be interrupted: it keeps its worker thread until it returns, so the next reset
+replaces the instance with a fresh one from the session's factory (when it has one) and the abandoned
+instance is closed as soon as its call returns. Environments that can stop work early should honour the
+``timeout_s`` they are passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import os
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from openenv_harness.spec import (
+    ConfigHolder,
+    EnvError,
+    Environment,
+    ErrorCode,
+    Observation,
+    observation_to_wire,
+)
+
+from ._wire import validation_message
+
+EnvFactory = Callable[[], Environment[Any, Any]]
+
+_default_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_default_pool_lock = threading.Lock()
+
+
+def default_worker_count() -> int:
+    """Workers of an env thread pool: a few per core (env code that blocks on I/O releases the GIL)."""
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+def make_executor(max_workers: int | None = None) -> concurrent.futures.ThreadPoolExecutor:
+    """A bounded thread pool for synchronous environment code (threads are started lazily, on demand)."""
+    return concurrent.futures.ThreadPoolExecutor(
+        max_workers=max_workers or default_worker_count(), thread_name_prefix="openenv-env"
+    )
+
+
+def default_executor() -> concurrent.futures.ThreadPoolExecutor:
+    """The process-wide pool used by sessions created without one (e.g. by the in-process provider)."""
+    global _default_pool
+    with _default_pool_lock:
+        if _default_pool is None:
+            _default_pool = make_executor()
+        return _default_pool
+
+
+def _async_variant(env: Any, name: str) -> Callable[..., Any] | None:
+    method = getattr(env, name, None)
+    return method if method is not None and inspect.iscoroutinefunction(method) else None
+
+
+def _accepts_var_kwargs(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins without signatures: let the call decide
+        return True
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def _reset_params(fn: Callable[..., Any]) -> frozenset[str] | None:
+    """Named parameters ``reset`` accepts, or None if it takes ``**kwargs`` (anything goes)."""
+    if _accepts_var_kwargs(fn):
+        return None
+    return frozenset(inspect.signature(fn).parameters)
+
+
+class Session:
+    """One environment instance and its episode, driven by a transport (WS, HTTP) or in-process.
+
+    Args:
+        env: The environment instance this session owns (closed by :meth:`close`).
+        session_id: Identifier (a random hex id when None).
+        config: The app's shared reward-config holder, or None when the env has no config.
+        executor: Pool for synchronous env code (the process-wide default when None).
+        factory: Builds a replacement instance after a timed-out sync call left the old one busy.
+        default_timeout_s: Timeout for reset/step calls that do not give one (None: no limit).
+
+    All public coroutines return wire dicts (``observation_to_wire`` form, or the state dump) or raise
+    :class:`EnvError`. Operations on one session are serialised by a lock.
+    """
+
+    def __init__(
+        self,
+        env: Environment[Any, Any],
+        *,
+        session_id: str | None = None,
+        config: ConfigHolder | None = None,
+        executor: concurrent.futures.Executor | None = None,
+        factory: EnvFactory | None = None,
+        default_timeout_s: float | None = None,
+    ) -> None:
+        self.id = session_id or uuid.uuid4().hex
+        self.config = config
+        self.factory = factory
+        self.default_timeout_s = default_timeout_s
+        self.created = self.last_active = time.monotonic()
+        self.closer: Callable[[str], Awaitable[None]] | None = None
+        """Set by a transport to tear down its connection when the reaper or shutdown closes the session."""
+        self._executor = executor or default_executor()
+        self._lock = asyncio.Lock()
+        self._busy = 0
+        self._has_reset = False
+        self._done = False
+        self._poisoned: str | None = None
+        self._stuck: concurrent.futures.Future[Any] | None = None
+        self._closed = False
+        self._bind(env)
+
+    def _bind(self, env: Environment[Any, Any]) -> None:
+        self.env = env
+        action_type = env.action_type
+        self._action_validate = action_type.model_validate
+        self._action_has_metadata = "metadata" in action_type.model_fields
+        self._reset_async = _async_variant(env, "reset_async")
+        self._step_async = _async_variant(env, "step_async")
+        self._reset_params = _reset_params(self._reset_async or env.reset)
+
+    @property
+    def busy(self) -> bool:
+        """True while a reset or step is in flight (the reaper never reaps a busy session)."""
+        return self._busy > 0
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._closed
+
+    @property
+    def episode_active(self) -> bool:
+        """True between a reset and the end (done, timeout) of its episode."""
+        return self._has_reset and not self._done and self._poisoned is None
+
+    def touch(self) -> None:
+        """Mark the session as used now (transports call this for activity that is not a step)."""
+        self.last_active = time.monotonic()
+
+    # -- calls into environment code ------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        sync_fn: Callable[..., Any],
+        async_fn: Callable[..., Any] | None,
+        what: str,
+        limit_s: float | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        try:
+            if async_fn is not None:
+                if limit_s is None:
+                    return await async_fn(*args, **kwargs)
+                deadline = asyncio.timeout(limit_s)
+                try:
+                    async with deadline:
+                        return await async_fn(*args, **kwargs)
+                except TimeoutError:
+                    if deadline.expired():
+                        raise self._timed_out(what, limit_s) from None
+                    raise
+            cfut = self._executor.submit(sync_fn, *args, **kwargs)
+            afut = asyncio.wrap_future(cfut)
+            if limit_s is None:
+                return await afut
+            deadline = asyncio.timeout(limit_s)
+            try:
+                async with deadline:
+                    return await afut
+            except TimeoutError:
+                if not deadline.expired():  # the env's own TimeoutError
+                    raise
+                if not cfut.cancel():  # already running: it keeps its thread until it returns
+                    self._stuck = cfut
+                raise self._timed_out(what, limit_s) from None
+        except (EnvError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # the environment's own bug: report it, keep serving
+            raise EnvError(
+                ErrorCode.ENV_ERROR,
+                f"{what} raised {type(exc).__name__}: {exc}",
+                {"exception": type(exc).__name__},
+            ) from exc
+
+    def _timed_out(self, what: str, limit_s: float) -> EnvError:
+        self._poisoned = f"the previous {what} timed out after {limit_s} s"
+        return EnvError(
+            ErrorCode.TIMEOUT,
+            f"{what} did not finish within timeout_s={limit_s}; the episode is abandoned, reset to start a "
+            "new one",
+            {"timeout_s": limit_s},
+        )
+
+    def _replace_stuck_env(self) -> None:
+        """Swap in a fresh instance when a timed-out sync call still holds the old one."""
+        stuck = self._stuck
+        if stuck is None:
+            return
+        if stuck.done():
+            self._stuck = None
+            return
+        if self.factory is None:
+            raise EnvError(
+                ErrorCode.TIMEOUT,
+                "the environment is still running a call that timed out and this session cannot build a new "
+                "instance; close the session and open a new one",
+            )
+        old = self.env
+        executor = self._executor
+        stuck.add_done_callback(lambda _f: executor.submit(_close_quietly, old))
+        self._stuck = None
+        self._bind(self.factory())
+
+    # -- operations -----------------------------------------------------------------------------------------
+
+    async def reset(
+        self, kwargs: dict[str, Any] | None = None, timeout_s: float | None = None
+    ) -> dict[str, Any]:
+        """Start an episode: install the current reward config, then ``env.reset(**kwargs)``.
+
+        Args:
+            kwargs: Reset arguments (``seed``, ``episode_id``, task selection).
+            timeout_s: Time limit for the env's reset (the session default when None).
+
+        Returns:
+            The first observation in wire form.
+        """
+        kwargs = self._check_reset_kwargs(kwargs)
+        timeout_s = self.default_timeout_s if timeout_s is None else timeout_s
+        async with self._lock:
+            self._check_open()
+            self._busy += 1
+            try:
+                self._replace_stuck_env()
+                if self.config is not None:
+                    self.env.configure(*self.config.get())
+                self._has_reset = False
+                obs = await self._call(self.env.reset, self._reset_async, "reset", timeout_s, (), kwargs)
+                wire = self._to_wire(obs, "reset")
+                self._has_reset, self._done, self._poisoned = True, bool(obs.done), None
+                return wire
+            finally:
+                self._busy -= 1
+                self.last_active = time.monotonic()
+
+    async def step(self, action: Any, timeout_s: float | None = None) -> dict[str, Any]:
+        """Validate ``action`` against the env's action type and apply it.
+
+        Args:
+            action: The action object (a JSON object of action fields).
+            timeout_s: Time limit for the env's step (the session default when None).
+
+        Returns:
+            The observation in wire form.
+        """
+        if not isinstance(action, dict):
+            raise EnvError(
+                ErrorCode.VALIDATION_ERROR, f"action: must be a JSON object, got {type(action).__name__}"
+            )
+        if "metadata" in action and not self._action_has_metadata:
+            action = {k: v for k, v in action.items() if k != "metadata"}
+        try:
+            typed = self._action_validate(action)
+        except ValidationError as exc:
+            message, errors = validation_message(exc, "action")
+            raise EnvError(ErrorCode.VALIDATION_ERROR, message, {"errors": errors}) from None
+        timeout_s = self.default_timeout_s if timeout_s is None else timeout_s
+        async with self._lock:
+            self._check_open()
+            if not self._has_reset:
+                raise EnvError(
+                    ErrorCode.NOT_RESET, "step before reset: send a reset first to start an episode"
+                )
+            if self._poisoned is not None:
+                raise EnvError(ErrorCode.NOT_RESET, f"{self._poisoned}; reset to start a new episode")
+            if self._done:
+                raise EnvError(ErrorCode.EPISODE_DONE, "the episode is done; reset to start a new one")
+            self._busy += 1
+            try:
+                obs = await self._call(
+                    self.env.step, self._step_async, "step", timeout_s, (typed,), {"timeout_s": timeout_s}
+                )
+                wire = self._to_wire(obs, "step")
+                self._done = bool(obs.done)
+                return wire
+            finally:
+                self._busy -= 1
+                self.last_active = time.monotonic()
+
+    async def state(self) -> dict[str, Any]:
+        """The env's state (answered before the first reset too, as OpenEnv does)."""
+        self._check_open()
+        self.last_active = time.monotonic()
+        try:
+            state = self.env.state
+            return state.model_dump(mode="json") if hasattr(state, "model_dump") else dict(state or {})
+        except EnvError:
+            raise
+        except Exception as exc:
+            raise EnvError(ErrorCode.ENV_ERROR, f"state raised {type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> concurrent.futures.Future[Any] | None:
+        """End the session and release the env (idempotent; never blocks on environment code).
+
+        Returns:
+            A future that completes when ``env.close()`` has run, or None if already closed.
+        """
+        if self._closed:
+            return None
+        self._closed = True
+        env = self.env
+        stuck = self._stuck
+        if stuck is not None and not stuck.done():
+            done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            executor = self._executor
+
+            def _after(_f: Any) -> None:
+                try:
+                    executor.submit(_close_quietly, env).add_done_callback(lambda _g: done.set_result(None))
+                except RuntimeError:  # pool already shut down
+                    _close_quietly(env)
+                    done.set_result(None)
+
+            stuck.add_done_callback(_after)
+            return done
+        try:
+            return self._executor.submit(_close_quietly, env)
+        except RuntimeError:  # pool already shut down (interpreter exit): close here
+            _close_quietly(env)
+            return None
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EnvError(ErrorCode.SESSION_NOT_FOUND, f"session {self.id} is closed; start a new session")
+
+    def _check_reset_kwargs(self, kwargs: Any) -> dict[str, Any]:
+        if kwargs is None:
+            return {}
+        if not isinstance(kwargs, dict):
+            raise EnvError(
+                ErrorCode.VALIDATION_ERROR, f"reset: arguments must be a JSON object, not {kwargs!r}"
+            )
+        seed = kwargs.get("seed")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise EnvError(
+                ErrorCode.VALIDATION_ERROR, f"reset.seed: must be an integer or null, got {seed!r}"
+            )
+        episode_id = kwargs.get("episode_id")
+        if episode_id is not None and not isinstance(episode_id, str):
+            raise EnvError(
+                ErrorCode.VALIDATION_ERROR, f"reset.episode_id: must be a string or null, got {episode_id!r}"
+            )
+        if self._reset_params is not None:
+            unknown = sorted(set(kwargs) - self._reset_params)
+            if unknown:
+                raise EnvError(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"reset: unknown argument(s) {', '.join(unknown)}; {type(self.env).__name__}.reset accepts "
+                    f"{', '.join(sorted(self._reset_params - {'self'}))}",
+                    {"field": f"reset.{unknown[0]}"},
+                )
+        return kwargs
+
+    @staticmethod
+    def _to_wire(obs: Any, what: str) -> dict[str, Any]:
+        if not isinstance(obs, Observation):
+            raise EnvError(
+                ErrorCode.ENV_ERROR, f"{what} returned {type(obs).__name__}, expected an Observation"
+            )
+        return observation_to_wire(obs)
+
+
+def _close_quietly(env: Environment[Any, Any]) -> None:
+    """Close an env, swallowing its errors (a failing close must not take the server down)."""
+    try:
+        env.close()
+    except Exception:  # noqa: BLE001 - the env's bug; nothing the caller can do about it
+        import logging
+
+        logging.getLogger(__name__).exception("closing %s failed", type(env).__name__)
+
+
+__all__ = ["EnvFactory", "Session", "default_executor", "default_worker_count", "make_executor"]

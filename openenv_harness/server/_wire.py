@@ -1,0 +1,117 @@
+"""JSON encoding for the per-frame hot path, and the mapping from error codes to HTTP statuses.
+
+Every WS frame and HTTP body goes through :func:`loads` and :func:`dumps`. They use ``orjson`` when it is
+installed (several times faster than the standard library on small frames, which is most of our per-step CPU
+outside the environment) and fall back to :mod:`json` otherwise; it is never a hard dependency.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+
+from openenv_harness.spec import EnvError, ErrorCode
+
+try:  # pragma: no cover - which branch runs depends on the installation
+    import orjson as _orjson
+except ImportError:  # pragma: no cover
+    _orjson = None  # type: ignore[assignment]
+
+JSONDecodeError: tuple[type[Exception], ...] = (ValueError,)
+"""What :func:`loads` raises on malformed input (``orjson.JSONDecodeError`` subclasses ``ValueError``)."""
+
+
+def _fallback(obj: Any) -> Any:
+    """Make values JSON-able that the encoder does not know (numpy scalars, sets, pydantic models)."""
+    return to_jsonable_python(obj)
+
+
+if _orjson is not None:
+    _OPTS = _orjson.OPT_NON_STR_KEYS | _orjson.OPT_SERIALIZE_NUMPY
+    _orjson_dumps = _orjson.dumps
+    _orjson_loads = _orjson.loads
+
+    def dumps(obj: Any) -> bytes:
+        """Encode ``obj`` as compact UTF-8 JSON (non-finite floats become ``null``)."""
+        return _orjson_dumps(obj, default=_fallback, option=_OPTS)
+
+    def loads(data: str | bytes) -> Any:
+        """Decode JSON text or bytes."""
+        return _orjson_loads(data)
+
+else:  # pragma: no cover
+
+    def dumps(obj: Any) -> bytes:
+        """Encode ``obj`` as compact UTF-8 JSON (non-finite floats become ``null``)."""
+        return json.dumps(obj, default=_fallback, separators=(",", ":"), allow_nan=False).encode()
+
+    def loads(data: str | bytes) -> Any:
+        """Decode JSON text or bytes."""
+        return json.loads(data)
+
+
+HTTP_STATUS: dict[str, int] = {
+    ErrorCode.INVALID_JSON: 400,
+    ErrorCode.UNKNOWN_TYPE: 400,
+    ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.FRAME_TOO_LARGE: 413,
+    ErrorCode.NOT_RESET: 409,
+    ErrorCode.EPISODE_DONE: 409,
+    ErrorCode.CAPACITY: 503,
+    ErrorCode.SESSION_NOT_FOUND: 404,
+    ErrorCode.TIMEOUT: 504,
+    ErrorCode.ENV_ERROR: 500,
+    ErrorCode.CONFIG_INVALID: 422,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.UNSUPPORTED: 404,
+    ErrorCode.INTERNAL: 500,
+}
+"""HTTP status of each error code.
+
+Conflicts with the session's life cycle (``NOT_RESET``, ``EPISODE_DONE``) are 409; a full server is 503 with a
+``Retry-After`` header (the condition is the server's, not a per-client rate limit, so not 429); a step that
+ran out of time is 504; the environment's own crash is 500 with code ``ENV_ERROR`` so clients can tell it from
+a server bug (``INTERNAL``). Unknown codes (an environment's own) map to 400.
+"""
+
+
+def http_status(err: EnvError) -> int:
+    """HTTP status for an error (400 for codes this table does not know)."""
+    return HTTP_STATUS.get(str(err.code), 400)
+
+
+def error_frame(err: EnvError, req_id: Any = None) -> bytes:
+    """Encode a WS ``error`` frame, echoing the request id when there is one."""
+    frame: dict[str, Any] = {"type": "error", "data": err.to_wire()}
+    if req_id is not None:
+        frame["id"] = req_id
+    return dumps(frame)
+
+
+def validation_message(exc: Any, prefix: str) -> tuple[str, list[dict[str, Any]]]:
+    """A one-line message naming the first failing field of a pydantic ``ValidationError``, and all errors.
+
+    Args:
+        exc: The ``ValidationError``.
+        prefix: What was validated (``action``, ``reset``), prefixed to the field path.
+    """
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    first = errors[0] if errors else {"loc": (), "msg": str(exc)}
+    field = ".".join(str(p) for p in (prefix, *first["loc"]))
+    return f"{field}: {first['msg']}", [
+        {"field": ".".join(str(p) for p in (prefix, *e["loc"])), "message": e["msg"], "type": e["type"]}
+        for e in errors
+    ]
+
+
+__all__ = [
+    "HTTP_STATUS",
+    "JSONDecodeError",
+    "dumps",
+    "error_frame",
+    "http_status",
+    "loads",
+    "validation_message",
+]
