@@ -54,9 +54,27 @@ from ._manifest import (
 )
 from ._resolve import ResolvedTaskset, TasksetError, TasksetRef, content_hash, parse_ref, resolve
 from ._runtime import RuntimeTarget, SecretValues, read_secrets, runtime_for, space_url
+from ._samplers import (
+    CurriculumSampler,
+    Draw,
+    Sampler,
+    SequentialSampler,
+    UniformSampler,
+    make_sampler,
+)
 from ._source import Task, TaskSource, row_for_seed
+from ._validate import Report, main_validate, validate_taskset
 
 __all__ = [
+    "CurriculumSampler",
+    "Draw",
+    "Report",
+    "Sampler",
+    "SequentialSampler",
+    "UniformSampler",
+    "main_validate",
+    "make_sampler",
+    "validate_taskset",
     "MANIFEST_NAME",
     "EnvironmentEntry",
     "LeakError",

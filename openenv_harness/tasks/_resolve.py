@@ -124,6 +124,34 @@ def _local_root(ref: TasksetRef) -> Path:
     raise TasksetError(f"{ref.raw}: no taskset folder with {MANIFEST_NAME} found (looked in {looked})")
 
 
+def locate(ref: TasksetRef) -> tuple[Path, str | None]:
+    """The local folder of a reference and its pinned revision (commit sha for hub refs, None for local).
+
+    Raises:
+        TasksetError: when the folder or snapshot cannot be found.
+    """
+    if ref.kind == "hf":
+        return _snapshot(ref)
+    return _local_root(ref), None
+
+
+def check_splits_exist(root: Path, entry: EnvironmentEntry) -> None:
+    """Raise :class:`ManifestError` (field ``splits``) if a declared split is missing from the data."""
+    have = data_splits(root, entry.config_name)
+    missing = [s for s in entry.splits if s not in have]
+    if missing:
+        raise ManifestError(
+            [
+                ManifestIssue(
+                    str(root / MANIFEST_NAME),
+                    entry.id,
+                    "splits",
+                    f"split(s) {', '.join(missing)} not found in the data (it has: {', '.join(have) or 'none'})",
+                )
+            ]
+        )
+
+
 def data_splits(root: Path, config_name: str | None) -> list[str]:
     """Split names the data declares (README ``configs:`` block, else ``datasets``' file-name conventions)."""
     import datasets
@@ -216,27 +244,12 @@ def resolve(ref: str | TasksetRef, *, check_splits: bool = True) -> ResolvedTask
         ManifestError: an invalid manifest, or splits missing from the data (naming file, env id, field).
     """
     parsed = parse_ref(ref) if isinstance(ref, str) else ref
-    if parsed.kind == "hf":
-        root, revision = _snapshot(parsed)
-    else:
-        root, revision = _local_root(parsed), None
+    root, revision = locate(parsed)
     manifest = load_manifest(root)
     try:
         entry = manifest.entry(parsed.env_id)
     except KeyError as exc:
         raise TasksetError(f"{parsed.raw}: {exc.args[0]}") from None
     if check_splits:
-        have = data_splits(root, entry.config_name)
-        missing = [s for s in entry.splits if s not in have]
-        if missing:
-            raise ManifestError(
-                [
-                    ManifestIssue(
-                        str(root / MANIFEST_NAME),
-                        entry.id,
-                        "splits",
-                        f"split(s) {', '.join(missing)} not found in the data (it has: {', '.join(have) or 'none'})",
-                    )
-                ]
-            )
+        check_splits_exist(root, entry)
     return ResolvedTaskset(parsed, root, manifest, entry, revision, content_hash(root))
