@@ -1,0 +1,48 @@
+"""``make_provider(kind, **kwargs)``: the provider named by the harness config's ``runtime.kind``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._provider import Provider
+
+KINDS = ("inprocess", "local", "docker", "remote")
+"""Provider kinds :func:`make_provider` knows."""
+
+
+def make_provider(kind: str, **kwargs: Any) -> Provider:
+    """Build a provider (not started; use it as a context manager or call ``start``).
+
+    Args:
+        kind: ``inprocess`` (``env``, ``**env_kwargs``), ``local`` (``env``, ``n_servers``, ``env_kwargs``,
+            ``max_sessions``, ``idle_timeout_s``, ``token``...), ``docker`` (``env``, ``n_servers``, resource
+            limits...) or ``remote`` (``urls``, ``token``, ``env_id``).
+        **kwargs: The chosen provider's constructor arguments.
+
+    Raises:
+        ValueError: unknown kind, or arguments the provider does not take (the message names them).
+    """
+    kind = kind.strip().lower().replace("-", "_")
+    aliases = {"in_process": "inprocess", "process": "local", "local_process": "local", "urls": "remote"}
+    kind = aliases.get(kind, kind)
+    cls: Any
+    if kind == "inprocess":
+        from ._inprocess import InProcessProvider
+
+        env = kwargs.pop("env", None)
+        env_kwargs = dict(kwargs.pop("env_kwargs", None) or {})
+        if env is None:
+            raise ValueError("make_provider('inprocess') needs env=<registered id or Environment class>")
+        return InProcessProvider(env, **kwargs, **env_kwargs)
+    if kind == "local":
+        from ._local import LocalProcessProvider as cls
+    elif kind == "remote":
+        from ._remote import RemoteProvider as cls
+    elif kind == "docker":
+        from ._docker import DockerProvider as cls
+    else:
+        raise ValueError(f"unknown provider kind {kind!r}; expected one of {', '.join(KINDS)}")
+    try:
+        return cls(**kwargs)  # type: ignore[no-any-return]
+    except TypeError as exc:
+        raise ValueError(f"bad arguments for provider {kind!r} ({cls.__name__}): {exc}") from None
