@@ -21,6 +21,11 @@ def _text(result: Any) -> str:
     return "".join(getattr(c, "text", "") for c in result.content)
 
 
+def _is_error(result: Any) -> bool:
+    # mcp 2.x names it is_error, 1.x isError.
+    return bool(getattr(result, "is_error", None) or getattr(result, "isError", False))
+
+
 def test_mcp_tools_act_on_the_ws_episode_and_answer_is_scored(serve_app: Callable[[Any], Any]) -> None:
     app = create_app(ToolsEnvironment, max_sessions=8)
     with serve_app(app) as url:
@@ -39,14 +44,14 @@ def test_mcp_tools_act_on_the_ws_episode_and_answer_is_scored(serve_app: Callabl
                     assert not {"reset", "step", "state", "close"} & set(listed)
                     query = _inline(reference_sql(task["template"]), task["params"])
                     res = await mcp.call_tool("sql", {"query": query})
-                    assert not res.isError, _text(res)
+                    assert not _is_error(res), _text(res)
                     value = json.loads(_text(res))["rows"][0][0]
                     bad = await mcp.call_tool("sql", {"query": "DELETE FROM orders"})
-                    assert bad.isError and "read-only" in _text(bad)
+                    assert _is_error(bad) and "read-only" in _text(bad)
                     calc = await mcp.call_tool("calculator", {"expression": "1/0"})
-                    assert calc.isError and "division by zero" in _text(calc)
+                    assert _is_error(calc) and "division by zero" in _text(calc)
                     missing = await mcp.call_tool("sql", {})
-                    assert missing.isError and "query" in _text(missing)
+                    assert _is_error(missing) and "query" in _text(missing)
                     return str(value), query
 
             answer, query = asyncio.run(asyncio.wait_for(use_tools(), 30))

@@ -53,6 +53,15 @@ def _text(result: Any) -> str:
     return "".join(getattr(c, "text", "") for c in result.content)
 
 
+def _is_error(result: Any) -> bool:
+    # mcp 2.x names it is_error, 1.x isError.
+    return bool(getattr(result, "is_error", None) or getattr(result, "isError", False))
+
+
+def _input_schema(tool: Any) -> dict[str, Any]:
+    return getattr(tool, "input_schema", None) or tool.inputSchema  # type: ignore[no-any-return]
+
+
 def test_tools_list_call_and_per_episode_state(serve_app: Callable[[Any], Any]) -> None:
     directory = EpisodeDirectory()
     a, b = Counter(), Counter()
@@ -63,10 +72,10 @@ def test_tools_list_call_and_per_episode_state(serve_app: Callable[[Any], Any]) 
         async with open_mcp_session(f"{url}/mcp", episode_id="ep-a") as sa:
             tools = await sa.list_tools()
             assert [t.name for t in tools.tools] == ["bump", "explode"]
-            schema = tools.tools[0].inputSchema
+            schema = _input_schema(tools.tools[0])
             assert schema["properties"]["n"]["type"] == "integer" and "ctx" not in schema["properties"]
             r = await sa.call_tool("bump", {"n": 5})
-            assert not r.isError and _text(r) == "5"
+            assert not _is_error(r) and _text(r) == "5"
             async with open_mcp_session(f"{url}/mcp", episode_id="ep-b") as sb:
                 r = await sb.call_tool("bump", {})
                 assert _text(r) == "1"
@@ -74,13 +83,13 @@ def test_tools_list_call_and_per_episode_state(serve_app: Callable[[Any], Any]) 
             assert _text(r) == "6"
             # A plain exception inside a tool reaches the client as a tool error with its message.
             r = await sa.call_tool("explode", {})
-            assert r.isError and "the flux capacitor is empty" in _text(r) and "RuntimeError" in _text(r)
+            assert _is_error(r) and "the flux capacitor is empty" in _text(r) and "RuntimeError" in _text(r)
         async with open_mcp_session(f"{url}/mcp") as anon:
             r = await anon.call_tool("bump", {})
-            assert r.isError and EPISODE_HEADER in _text(r)
+            assert _is_error(r) and EPISODE_HEADER in _text(r)
         async with open_mcp_session(f"{url}/mcp", episode_id="gone") as gone:
             r = await gone.call_tool("bump", {})
-            assert r.isError and "not live" in _text(r)
+            assert _is_error(r) and "not live" in _text(r)
 
     with serve_app(_app(directory)) as url:
         asyncio.run(asyncio.wait_for(main(url), 30))
