@@ -40,11 +40,15 @@ Trainer side: :class:`RewardNormalizer` (per-env running mean/std, min-max, perc
 from ._base import Rubric, RubricConfig, RubricError, run_sync
 from ._build import RewardConfig, build_rubric, check_reward_config, config_update
 from ._containers import Gate, RubricDict, RubricList, Sequential, WeightedSum
+from ._judge import JudgeError, JudgeRubric
 from ._result import RewardResult, combine
+from ._text import action_text
 from ._trajectory import Step, TrajectoryResult, TrajectoryRubric
 
 __all__ = [
     "Gate",
+    "JudgeError",
+    "JudgeRubric",
     "RewardConfig",
     "RewardResult",
     "Rubric",
@@ -57,6 +61,7 @@ __all__ = [
     "TrajectoryResult",
     "TrajectoryRubric",
     "WeightedSum",
+    "action_text",
     "build_rubric",
     "check_reward_config",
     "combine",
