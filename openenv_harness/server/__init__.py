@@ -11,6 +11,7 @@ from ._http import SESSION_HEADER
 from ._serve import bind_socket, make_server, serve, url_of
 from ._session import EnvFactory, Session, default_executor, make_executor
 from ._sessions import SessionRegistry, reap_interval
+from ._thread import serve_in_thread
 from ._wire import HTTP_STATUS
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "reap_interval",
     "resolve_env",
     "serve",
+    "serve_in_thread",
     "url_of",
 ]

@@ -213,11 +213,7 @@ class Session:
         except (EnvError, asyncio.CancelledError):
             raise
         except Exception as exc:  # the environment's own bug: report it, keep serving
-            raise EnvError(
-                ErrorCode.ENV_ERROR,
-                f"{what} raised {type(exc).__name__}: {exc}",
-                {"exception": type(exc).__name__},
-            ) from exc
+            raise _env_error(what, exc) from exc
 
     def _timed_out(self, what: str, limit_s: float) -> EnvError:
         self._poisoned = f"the previous {what} timed out after {limit_s} s"
@@ -301,8 +297,11 @@ class Session:
         except ValidationError as exc:
             message, errors = validation_message(exc, "action")
             raise EnvError(ErrorCode.VALIDATION_ERROR, message, {"errors": errors}) from None
-        timeout_s = self.default_timeout_s if timeout_s is None else timeout_s
-        async with self._lock:
+        limit_s = self.default_timeout_s if timeout_s is None else timeout_s
+        lock = self._lock
+        await lock.acquire()  # plain acquire/release: this is the per-step hot path
+        self._busy += 1
+        try:
             self._check_open()
             if not self._has_reset:
                 raise EnvError(
@@ -312,17 +311,25 @@ class Session:
                 raise EnvError(ErrorCode.NOT_RESET, f"{self._poisoned}; reset to start a new episode")
             if self._done:
                 raise EnvError(ErrorCode.EPISODE_DONE, "the episode is done; reset to start a new one")
-            self._busy += 1
-            try:
+            step_async = self._step_async
+            if step_async is not None and limit_s is None:  # fast path: no timer, no extra frame
+                try:
+                    obs = await step_async(typed, timeout_s=None)
+                except (EnvError, asyncio.CancelledError):
+                    raise
+                except Exception as exc:
+                    raise _env_error("step", exc) from exc
+            else:
                 obs = await self._call(
-                    self.env.step, self._step_async, "step", timeout_s, (typed,), {"timeout_s": timeout_s}
+                    self.env.step, step_async, "step", limit_s, (typed,), {"timeout_s": limit_s}
                 )
-                wire = self._to_wire(obs, "step")
-                self._done = bool(obs.done)
-                return wire
-            finally:
-                self._busy -= 1
-                self.last_active = time.monotonic()
+            wire = self._to_wire(obs, "step")
+            self._done = bool(obs.done)
+            return wire
+        finally:
+            self._busy -= 1
+            lock.release()
+            self.last_active = time.monotonic()
 
     async def state(self) -> dict[str, Any]:
         """The env's state (answered before the first reset too, as OpenEnv does)."""
@@ -407,6 +414,12 @@ class Session:
                 ErrorCode.ENV_ERROR, f"{what} returned {type(obs).__name__}, expected an Observation"
             )
         return observation_to_wire(obs)
+
+
+def _env_error(what: str, exc: Exception) -> EnvError:
+    return EnvError(
+        ErrorCode.ENV_ERROR, f"{what} raised {type(exc).__name__}: {exc}", {"exception": type(exc).__name__}
+    )
 
 
 def _close_quietly(env: Environment[Any, Any]) -> None:

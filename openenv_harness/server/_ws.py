@@ -135,7 +135,14 @@ async def serve_websocket(websocket: WebSocket, registry: SessionRegistry, max_f
                         ErrorCode.INVALID_JSON, f"frame must be a JSON object, got {type(frame).__name__}"
                     )
                 req_id = frame.get("id")
-                reply = await _handle(session, frame)
+                if frame.get("type") == "step" and "data" in frame and frame.keys() <= _ALLOWED_KEYS:
+                    timeout = frame.get("timeout_s")  # the hot path, without the dispatcher's extra frame
+                    data = await session.step(
+                        frame["data"], None if timeout is None else parse_timeout(timeout)
+                    )
+                    reply: dict[str, Any] | None = {"type": "observation", "data": data}
+                else:
+                    reply = await _handle(session, frame)
                 if reply is None:
                     break
                 if req_id is not None:
