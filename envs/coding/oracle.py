@@ -12,12 +12,12 @@ def hidden(seed: int, **task: Any) -> dict[str, Any]:
     """Ground truth of the HumanEval task a seed selects (default task source): tests and reference solution."""
     rows = _humaneval_rows()
     row = rows[int(task["index"])] if "index" in task else rows[random.Random(seed).randrange(len(rows))]
-    return {"test": row["test"], "canonical_solution": row["canonical_solution"], "prompt": row["prompt"]}
+    return {"test": row["test"], "canonical_solution": row["canonical_solution"]}
 
 
 def oracle_action(observation: dict[str, Any], hidden: dict[str, Any]) -> dict[str, Any]:
-    """Submit the reference solution (prompt + canonical body), which passes every unit."""
-    return {"code": hidden["prompt"] + hidden["canonical_solution"], "submit": True}
+    """Submit the reference solution (the prompt from the reset observation + the canonical body)."""
+    return {"code": observation["prompt"] + hidden["canonical_solution"], "submit": True}
 
 
 def null_action(observation: dict[str, Any]) -> dict[str, Any]:
