@@ -232,7 +232,7 @@ def _check_errors(
             obs = session.step(null_policy(_obs_dict(obs)))
             if obs.done:
                 last = null_policy(_obs_dict(obs))
-                why = _expect_error(lambda: session.step(last), {"EPISODE_DONE"})
+                why = _expect_error(lambda last=last: session.step(last), {"EPISODE_DONE"})
                 if why:
                     problems.append(f"step after the episode ended {why}")
                 break
