@@ -29,6 +29,7 @@ Checks, in order (each one pass / fail / skip with a reason):
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -231,8 +232,9 @@ def _check_errors(
         for _ in range(50):
             obs = session.step(null_policy(_obs_dict(obs)))
             if obs.done:
-                last = null_policy(_obs_dict(obs))
-                why = _expect_error(lambda last=last: session.step(last), {"EPISODE_DONE"})
+                why = _expect_error(
+                    functools.partial(session.step, null_policy(_obs_dict(obs))), {"EPISODE_DONE"}
+                )
                 if why:
                     problems.append(f"step after the episode ended {why}")
                 break
