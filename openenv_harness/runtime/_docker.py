@@ -1,0 +1,249 @@
+"""Docker provider: env servers in containers, built locally, published on loopback only, never left behind.
+
+``DockerProvider("echo", n_servers=2)`` builds (or finds, by content hash) the env's image, runs
+``n_servers`` containers of it with resource limits, waits until each answers ``/health`` and hands out
+their base URLs. Containers are removed on :meth:`stop`, when :meth:`start` fails half-way and at interpreter
+exit; a process that died without running its exit hooks has its containers swept by the next start
+(see :func:`remove_leftovers`). ``image_digest`` is the image id eval bundles pin.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from ._docker_build import BuiltImage, ensure_env_image
+from ._docker_engine import (
+    ENV_LABEL,
+    DockerUnavailable,
+    docker_client,
+    managed_containers,
+    owner_labels,
+    remove_leftovers,
+)
+from ._provider import Provider
+
+_CONTAINER_PORT = 8000
+_TOKEN_VAR = "OPENENV_HARNESS_TOKEN"
+_live: weakref.WeakSet[DockerProvider] = weakref.WeakSet()
+_live_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_all_at_exit() -> None:
+    with _live_lock:
+        providers = list(_live)
+    for provider in providers:
+        provider.stop()
+
+
+class DockerProvider(Provider):
+    """Env servers in local Docker containers.
+
+    Args:
+        env: Registered environment id (its folder under ``envs/`` defines the image).
+        n_servers: Number of containers (one server each).
+        env_kwargs: Constructor arguments of the environment, passed to each server.
+        image: Run this image (tag or ``sha256:`` id) instead of building the env's image.
+        cpus: CPU quota per container (``--cpus``).
+        mem_limit: Memory limit per container (``--memory``; swap is capped at the same value).
+        pids_limit: Max processes/threads per container (``--pids-limit``).
+        server_args: Extra command-line arguments for the server (e.g. ``["--max-sessions", "64"]``).
+        startup_timeout_s: Time for all containers to answer ``/health``.
+        read_only: Read-only root filesystem with a tmpfs ``/tmp`` (the server writes nothing else).
+        network: Docker network to attach to (default bridge; the port is published on 127.0.0.1 only).
+        rebuild: Build the image even if one with the same inputs exists.
+        log: Callable taking progress lines (image builds take a while the first time).
+        token: Orchestrator token for ``push_config`` (the servers are started with it when given).
+    """
+
+    def __init__(
+        self,
+        env: str,
+        n_servers: int = 1,
+        env_kwargs: dict[str, Any] | None = None,
+        image: str | None = None,
+        cpus: float = 1.0,
+        mem_limit: str = "512m",
+        pids_limit: int = 256,
+        server_args: Sequence[str] = (),
+        startup_timeout_s: float = 60.0,
+        read_only: bool = True,
+        network: str | None = None,
+        rebuild: bool = False,
+        log: Callable[[str], None] | None = None,
+        token: str | None = None,
+    ) -> None:
+        if n_servers < 1:
+            raise ValueError(f"n_servers must be >= 1, got {n_servers}")
+        if cpus <= 0 or pids_limit < 16:
+            raise ValueError(
+                f"cpus must be > 0 and pids_limit >= 16 (got cpus={cpus}, pids_limit={pids_limit})"
+            )
+        super().__init__(env_id=env, token=token)
+        self.env = env
+        self.n_servers = n_servers
+        self.env_kwargs = dict(env_kwargs or {})
+        self.image = image
+        self.cpus = cpus
+        self.mem_limit = mem_limit
+        self.pids_limit = pids_limit
+        self.server_args = list(server_args)
+        self.startup_timeout_s = startup_timeout_s
+        self.read_only = read_only
+        self.network = network
+        self.rebuild = rebuild
+        self.log = log
+        self.provider_id = uuid.uuid4().hex[:12]
+        self.built: BuiltImage | None = None
+        self.containers: list[Any] = []
+        self._docker: Any = None
+
+    @property
+    def image_digest(self) -> str | None:
+        """Id (``sha256:...``) of the image the containers run; None before :meth:`start`."""
+        return self.built.id if self.built else None
+
+    def _command(self) -> list[str]:
+        cmd = ["python", "-m", "openenv_harness.server", "--env", self.env]
+        cmd += ["--host", "0.0.0.0", "--port", str(_CONTAINER_PORT)]  # inside the container only
+        if self.env_kwargs:
+            cmd += ["--env-kwargs", json.dumps(self.env_kwargs)]
+        if self.token:
+            # Through the environment, not argv, so it does not show in `ps` inside the container.
+            cmd += ["--token-env", _TOKEN_VAR]
+        return cmd + self.server_args
+
+    def _resolve_image(self) -> BuiltImage:
+        if self.image is None:
+            return ensure_env_image(self._docker, self.env, rebuild=self.rebuild, log=self.log)
+        try:
+            found = self._docker.images.get(self.image)
+        except Exception as exc:
+            raise DockerUnavailable(f"image {self.image!r} is not in the local Docker store: {exc}") from None
+        return BuiltImage(self.image, found.id, None, 0.0)
+
+    def _run_one(self, index: int) -> Any:
+        labels = {**owner_labels(self.provider_id), ENV_LABEL: self.env}
+        return self._docker.containers.run(
+            self.built.id if self.built else self.image,
+            command=self._command(),
+            name=f"openenv-{self.env}-{self.provider_id}-{index}",
+            detach=True,
+            labels=labels,
+            ports={f"{_CONTAINER_PORT}/tcp": ("127.0.0.1", None)},  # loopback only, free host port
+            nano_cpus=int(self.cpus * 1e9),
+            mem_limit=self.mem_limit,
+            memswap_limit=self.mem_limit,  # no swap beyond the memory limit: OOM is an OOM kill
+            pids_limit=self.pids_limit,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            read_only=self.read_only,
+            tmpfs={"/tmp": "rw,size=64m"} if self.read_only else None,
+            init=True,  # docker-init reaps zombies and forwards SIGTERM to the server
+            network=self.network,
+            environment={_TOKEN_VAR: self.token} if self.token else None,
+        )
+
+    def start(self) -> list[str]:
+        """Build or find the image, run the containers and wait until every server is healthy.
+
+        Returns:
+            The servers' base URLs (``http://127.0.0.1:PORT``).
+
+        Raises:
+            DockerUnavailable: no engine (the message says ``bash scripts/dockerd.sh``).
+            RuntimeError: a container exited or did not become healthy (with its last log lines); every
+                container started so far has been removed.
+        """
+        if self._urls:
+            return self.urls
+        self._docker = docker_client(timeout_s=600)
+        remove_leftovers(self._docker)
+        with _live_lock:
+            _live.add(self)
+        try:
+            self.built = self._resolve_image()
+            for i in range(self.n_servers):
+                container = self._run_one(i)
+                self.containers.append(container)
+            urls = []
+            for container in self.containers:
+                container.reload()
+                binding = (container.ports.get(f"{_CONTAINER_PORT}/tcp") or [{}])[0]
+                if not binding.get("HostPort"):
+                    raise RuntimeError(f"{container.name}: no published port ({self._describe(container)})")
+                urls.append(f"http://127.0.0.1:{binding['HostPort']}")
+            self._urls = urls
+            self.wait_healthy(self.startup_timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        return self.urls
+
+    def _describe(self, container: Any, lines: int = 20) -> str:
+        try:
+            container.reload()
+            state = container.attrs.get("State", {})
+            logs = container.logs(tail=lines).decode(errors="replace").strip()
+        except Exception as exc:  # the container may already be gone
+            return f"cannot inspect: {exc}"
+        status = (
+            f"status={state.get('Status')} exit={state.get('ExitCode')} oom_killed={state.get('OOMKilled')}"
+        )
+        return f"{status}; last log lines:\n{logs}" if logs else status
+
+    def wait_healthy(self, timeout_s: float = 60.0) -> None:
+        """Block until every server answers ``GET /health`` with 200.
+
+        Raises:
+            RuntimeError: a container exited (with its logs) or ``timeout_s`` passed.
+        """
+        deadline = time.monotonic() + timeout_s
+        pending = dict(zip(self._urls, self.containers, strict=True))
+        with httpx.Client(timeout=2.0) as http:
+            while pending:
+                for url, container in list(pending.items()):
+                    try:
+                        if http.get(f"{url}/health").status_code == 200:
+                            del pending[url]
+                            continue
+                    except httpx.HTTPError:
+                        pass
+                    container.reload()
+                    if container.status in ("exited", "dead"):
+                        raise RuntimeError(
+                            f"{container.name} exited before it was healthy: {self._describe(container)}"
+                        )
+                if pending and time.monotonic() > deadline:
+                    names = ", ".join(c.name for c in pending.values())
+                    detail = self._describe(next(iter(pending.values())))
+                    raise RuntimeError(f"not healthy after {timeout_s:.0f} s: {names}; {detail}")
+                if pending:
+                    time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Remove every container of this provider (idempotent; also finds ones not yet tracked)."""
+        self._urls = []
+        if self._docker is None:
+            return
+        # By label, not only self.containers: a container created just before a failure is caught too.
+        try:
+            found = managed_containers(self._docker, self.provider_id)
+        except Exception:  # engine gone: nothing we can remove anyway
+            found = []
+        for container in {c.id: c for c in [*self.containers, *found]}.values():
+            with contextlib.suppress(Exception):  # already removed
+                container.remove(force=True)
+        self.containers = []
+        with _live_lock:
+            _live.discard(self)
