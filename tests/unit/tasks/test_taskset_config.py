@@ -1,0 +1,33 @@
+"""TasksetConfig: the conf/taskset/*.yaml files compose against the schema and name resolvable tasksets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+from omegaconf.errors import ValidationError
+
+from openenv_harness.tasks import TasksetConfig, TaskSource, make_sampler
+
+CONF = Path(__file__).resolve().parents[3] / "conf" / "taskset"
+
+
+@pytest.mark.parametrize("name", ["arith", "humaneval"])
+def test_shipped_taskset_configs(name: str) -> None:
+    cfg = OmegaConf.merge(OmegaConf.structured(TasksetConfig), OmegaConf.load(CONF / f"{name}.yaml"))
+    obj: TasksetConfig = OmegaConf.to_object(cfg)  # type: ignore[assignment]
+    assert obj.trust_remote_code is False
+    src = TaskSource(obj.ref, default_split=obj.split)
+    assert obj.eval_split in src.taskset.splits
+    sampler = make_sampler(obj.sampler, src.num_rows(obj.split), obj.split, obj.seed)
+    draw = next(sampler)
+    assert src.select(**draw.reset_kwargs()).index == draw.index
+
+
+def test_bad_override_is_a_type_error() -> None:
+    cfg = OmegaConf.structured(TasksetConfig)
+    with pytest.raises(ValidationError):
+        cfg.limit = "many"
+    with pytest.raises(ValidationError):
+        cfg.trust_remote_code = "maybe"
