@@ -9,6 +9,7 @@ keep-alive connection (``httpx``).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Generic
 
 import httpx
@@ -156,9 +157,13 @@ class HTTPEnvClient(Generic[ObsT]):
         return self._control.push_config(update, token=token)
 
     def close(self) -> None:
-        """Release the connection (idempotent). The server's idle reaper frees the session."""
+        """End the server session (``POST /close``, best effort) and release the connection (idempotent)."""
         if self._closed:
             return
+        if self.session_id is not None:
+            with contextlib.suppress(EnvError):  # gone already: the reaper or a restart freed it
+                self._request("close", "POST", "/close", None, headers={SESSION_HEADER: self.session_id})
+            self.session_id = None
         self._closed = True
         self._http.close()
         self._control.close()
