@@ -14,6 +14,12 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("validate", help="check a taskset's manifest, data, hidden columns and runtime target")
     v.add_argument("refs", nargs="+", metavar="REF", help="hf://datasets/ORG/NAME/ENV@REV or a local folder")
     args = parser.parse_args(argv)
+    try:  # the report is the output; datasets' per-split progress bars are noise here
+        import datasets
+
+        datasets.disable_progress_bars()
+    except ImportError:
+        pass
     return max(main_validate(ref) for ref in args.refs)
 
 

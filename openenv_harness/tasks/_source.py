@@ -104,6 +104,7 @@ class TaskSource:
         if self.default_split not in taskset.splits:
             raise TasksetError(f"default split {self.default_split!r} is not one of {taskset.splits}")
         self.hidden_columns = tuple(taskset.hidden_columns)
+        self._ids: dict[str, dict[str, int]] = {}
 
     @classmethod
     def from_ref(cls, ref: str, default_split: str | None = None) -> TaskSource:
@@ -138,6 +139,27 @@ class TaskSource:
         elif not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n:
             raise TasksetError(f"index {index!r} out of range for split {split!r} ({n} rows)")
         return self.task_from_row(rows[index], split, index, seed)
+
+    def index_of(self, task_id: str, split: str | None = None) -> int:
+        """Row index of ``task_id`` in ``split`` (the ``task_id``/``id`` column; lookup table built once).
+
+        Raises:
+            TasksetError: if no row has that id.
+        """
+        split = split or self.default_split
+        if split not in self._ids:
+            rows = self.taskset.rows(split)
+            col = "task_id" if "task_id" in rows.column_names else "id" if "id" in rows.column_names else None
+            ids = (
+                [str(v) for v in rows[col]]
+                if col
+                else [f"{self.taskset.entry.id}/{split}/{i}" for i in range(len(rows))]
+            )
+            self._ids[split] = {v: i for i, v in reversed(list(enumerate(ids)))}
+        try:
+            return self._ids[split][task_id]
+        except KeyError:
+            raise TasksetError(f"no task with task_id {task_id!r} in split {split!r}") from None
 
     def task_from_row(self, row: dict[str, Any], split: str, index: int, seed: int) -> Task:
         """Split a raw row into a :class:`Task` (reset kwargs, step inputs, hidden ground truth)."""

@@ -119,3 +119,10 @@ def test_hf_and_local_copies_select_identically(tmp_path: Path, hub_cache) -> No
         remote.select(seed=s).task_id for s in range(10)
     ]
     assert Counter(local.select(seed=s).index for s in range(10)) == Counter(range(10))
+
+
+def test_index_of_task_id(source: TaskSource) -> None:
+    assert source.index_of("toy/test/3", "test") == 3
+    assert source.select(index=source.index_of("toy/train/7")).task_id == "toy/train/7"
+    with pytest.raises(TasksetError, match="no task with task_id 'nope' in split 'test'"):
+        source.index_of("nope", "test")
