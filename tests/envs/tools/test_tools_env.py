@@ -5,7 +5,7 @@ import pytest
 from envs.tools import ToolsAction, ToolsConfig, ToolsEnvironment
 from envs.tools.calculator import CalculatorError, calculate
 from envs.tools.database import build_database, lock_read_only, run_query
-from envs.tools.oracle import do_nothing_policy, oracle_policy
+from envs.tools.oracle import hidden, null_action, oracle_action
 from envs.tools.tasks import TEMPLATES, check_answer, make_task
 from openenv_harness.spec import EnvError, ErrorCode
 
@@ -13,7 +13,7 @@ from openenv_harness.spec import EnvError, ErrorCode
 def _run(env: ToolsEnvironment, policy, seed: int) -> float:  # type: ignore[no-untyped-def]
     obs = env.reset(seed=seed)
     for _ in range(env.max_steps):
-        obs = env.step(ToolsAction.model_validate(policy(obs)))
+        obs = env.step(ToolsAction.model_validate(policy(obs.model_dump(mode="json"))))
         if obs.done:
             return float(obs.reward or 0.0)
     raise AssertionError("episode did not end")
@@ -35,8 +35,9 @@ def test_seed_determines_episode_and_answer_not_leaked() -> None:
 def test_oracle_solves_every_template_and_do_nothing_fails(template: str) -> None:
     env = ToolsEnvironment(template=template)
     for seed in range(3):
-        assert _run(env, oracle_policy, seed) == 1.0
-        assert _run(env, do_nothing_policy, seed) == 0.0
+        assert _run(env, oracle_action, seed) == 1.0
+        assert hidden(seed, template=template)["answer"] == env.ground_truth()
+        assert _run(env, null_action, seed) == 0.0
 
 
 def test_step_tool_calls_results_and_errors() -> None:

@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 
 from envs.tools import ToolsEnvironment
-from envs.tools.oracle import _inline
-from envs.tools.tasks import reference_sql
+from envs.tools.oracle import inline_sql
 from openenv_harness.client import EnvClient
 from openenv_harness.mcp import open_mcp_session
 from openenv_harness.server import create_app
@@ -42,7 +41,7 @@ def test_mcp_tools_act_on_the_ws_episode_and_answer_is_scored(serve_app: Callabl
                     listed = [t.name for t in (await mcp.list_tools()).tools]
                     assert listed == ["sql", "calculator"]
                     assert not {"reset", "step", "state", "close"} & set(listed)
-                    query = _inline(reference_sql(task["template"]), task["params"])
+                    query = inline_sql(task["template"], task["params"])
                     res = await mcp.call_tool("sql", {"query": query})
                     assert not _is_error(res), _text(res)
                     value = json.loads(_text(res))["rows"][0][0]
