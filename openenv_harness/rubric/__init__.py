@@ -41,6 +41,8 @@ from ._base import Rubric, RubricConfig, RubricError, run_sync
 from ._build import RewardConfig, build_rubric, check_reward_config, config_update
 from ._containers import Gate, RubricDict, RubricList, Sequential, WeightedSum
 from ._judge import JudgeError, JudgeRubric
+from ._logger import RewardLogger
+from ._normalizer import RewardNormalizer
 from ._result import RewardResult, combine
 from ._text import action_text
 from ._trajectory import Step, TrajectoryResult, TrajectoryRubric
@@ -50,6 +52,8 @@ __all__ = [
     "JudgeError",
     "JudgeRubric",
     "RewardConfig",
+    "RewardLogger",
+    "RewardNormalizer",
     "RewardResult",
     "Rubric",
     "RubricConfig",
