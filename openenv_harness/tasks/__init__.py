@@ -61,6 +61,7 @@ from ._samplers import (
     SequentialSampler,
     UniformSampler,
     make_sampler,
+    sampler_for,
 )
 from ._source import Task, TaskSource, row_for_seed
 from ._validate import Report, main_validate, validate_taskset
@@ -100,6 +101,7 @@ __all__ = [
     "read_secrets",
     "resolve",
     "row_for_seed",
+    "sampler_for",
     "runtime_for",
     "space_url",
 ]

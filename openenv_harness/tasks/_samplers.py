@@ -268,3 +268,20 @@ def make_sampler(kind: str, num_rows: int, split: str, seed: int = 0, **kwargs: 
     if kind not in SAMPLERS:
         raise ValueError(f"unknown sampler {kind!r}; choose one of {', '.join(SAMPLERS)}")
     return SAMPLERS[kind](num_rows, split, seed, **kwargs)
+
+
+def sampler_for(cfg: Any, num_rows: int, evaluation: bool = False) -> Sampler:
+    """The sampler a :class:`~openenv_harness.tasks.TasksetConfig` asks for.
+
+    Training uses ``cfg.sampler`` over ``cfg.split``; evaluation always walks ``cfg.eval_split``
+    sequentially (every row once, seeds ``cfg.seed + index``). ``cfg.limit`` keeps the first ``limit`` rows.
+
+    Args:
+        cfg: A ``TasksetConfig`` (or anything with its fields).
+        num_rows: Rows in the split the sampler will draw from.
+        evaluation: Build the eval sampler instead of the training one.
+    """
+    n = num_rows if cfg.limit is None else min(num_rows, int(cfg.limit))
+    if evaluation:
+        return SequentialSampler(n, cfg.eval_split, cfg.seed)
+    return make_sampler(cfg.sampler, n, cfg.split, cfg.seed)

@@ -8,7 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 from omegaconf.errors import ValidationError
 
-from openenv_harness.tasks import TasksetConfig, TaskSource, make_sampler
+from openenv_harness.tasks import SequentialSampler, TasksetConfig, TaskSource, make_sampler, sampler_for
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "taskset"
 
@@ -31,3 +31,12 @@ def test_bad_override_is_a_type_error() -> None:
         cfg.limit = "many"
     with pytest.raises(ValidationError):
         cfg.trust_remote_code = "maybe"
+
+
+def test_sampler_for_config() -> None:
+    cfg = TasksetConfig(ref="tasksets/arith", sampler="curriculum", limit=5, seed=7)
+    train = sampler_for(cfg, 461)
+    assert (train.kind, train.num_rows, train.split) == ("curriculum", 5, "train")
+    ev = sampler_for(cfg, 100, evaluation=True)
+    assert isinstance(ev, SequentialSampler)
+    assert [(d.split, d.index, d.seed) for d in ev] == [("test", i, 7 + i) for i in range(5)]

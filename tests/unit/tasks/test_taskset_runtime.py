@@ -64,6 +64,19 @@ def test_trusted_installed_package_without_the_env_is_refused_clearly() -> None:
         runtime_for(_entry(package="pyyaml"), trust_remote_code=True, install=False)
 
 
+def test_trusted_missing_package_goes_through_pip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With trust, a missing package is pip-installed; if pip leaves it missing the error says so."""
+    calls: list[list[str]] = []
+
+    def fake_run(cmd: list[str], **kwargs: Any) -> None:
+        calls.append(cmd)
+
+    monkeypatch.setattr("subprocess.run", fake_run)
+    with pytest.raises(TasksetError, match="still not installed after pip"):
+        runtime_for(_entry(package="surely-not-a-real-dist-xyz==1.0"), trust_remote_code=True)
+    assert [c[-3:] for c in calls] == [["pip", "install", "surely-not-a-real-dist-xyz==1.0"]]
+
+
 def test_trusted_missing_package_not_installed_when_install_off() -> None:
     with pytest.raises(TasksetError, match="is not installed"):
         runtime_for(_entry(package="surely-not-a-real-dist-xyz"), trust_remote_code=True, install=False)
