@@ -21,4 +21,3 @@ class ClosingEcho(EchoEnvironment):
     def close(self) -> None:
         with ClosingEcho.lock:
             ClosingEcho.closed.append(id(self))
-

@@ -3,12 +3,11 @@ import threading
 import time
 
 import pytest
+from server_envs import ClosingEcho, SyncEcho
 
 from envs.echo import EchoEnvironment
 from openenv_harness.server import Session, make_executor
 from openenv_harness.spec import ConfigHolder, EnvError, ErrorCode
-
-from server_envs import ClosingEcho, SyncEcho
 
 
 def run(coro):
@@ -49,7 +48,10 @@ def test_same_seed_same_first_observation_across_sessions():
     async def main():
         firsts = [await Session(EchoEnvironment()).reset({"seed": 11}) for _ in range(3)]
         assert all(f["observation"] == firsts[0]["observation"] for f in firsts)
-        others = {(await Session(EchoEnvironment()).reset({"seed": s}))["observation"]["greeting"] for s in range(20)}
+        others = {
+            (await Session(EchoEnvironment()).reset({"seed": s}))["observation"]["greeting"]
+            for s in range(20)
+        }
         assert len(others) > 1  # the seed changes something visible
 
     run(main())
@@ -178,7 +180,9 @@ def test_config_applies_at_next_reset_only():
         first = await s.reset()
         assert first["metadata"]["config_version"] == 1
         after = await s.step({"message": "abcd"})
-        assert after["reward"] == pytest.approx(4.0) and after["metadata"]["reward_weights"] == {"length": 1.0}
+        assert after["reward"] == pytest.approx(4.0) and after["metadata"]["reward_weights"] == {
+            "length": 1.0
+        }
 
     run(main())
 

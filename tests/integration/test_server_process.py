@@ -1,0 +1,97 @@
+"""`python -m openenv_harness.server` as a real process: announce line, fast start, clean SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+
+def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, float]:
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openenv_harness.server", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    if not line.startswith("LISTENING "):
+        proc.kill()
+        raise AssertionError(f"no LISTENING line: {line!r} {proc.stderr.read()}")  # type: ignore[union-attr]
+    url = line.split()[1]
+    while True:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() - t0 < 10
+        time.sleep(0.01)
+    return proc, url, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_announces_and_shuts_down_cleanly(sig: signal.Signals) -> None:
+    proc, url, startup_s = start(
+        "--env", "echo", "--env-kwargs", '{"max_steps": 7}', "--idle-timeout-s", "60"
+    )
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        # < 1 s is the benchmark's target on a quiet machine; here we only guard against a gross regression
+        assert startup_s < 5, startup_s
+        with connect(url.replace("http", "ws") + "/ws") as ws:
+            ws.send(json.dumps({"type": "reset", "data": {"seed": 1}}))
+            assert json.loads(ws.recv(timeout=5))["type"] == "observation"
+            sid = httpx.post(url + "/reset").json()["session_id"]
+            assert httpx.get(url + "/health").json()["sessions"] == 2
+            assert httpx.get(url + "/state", headers={"X-Session-Id": sid}).status_code == 200
+            proc.send_signal(sig)
+            with pytest.raises(ConnectionClosed):  # open connections are closed by the shutdown
+                ws.recv(timeout=10)
+        assert proc.wait(timeout=15) == 0
+        out, err = proc.communicate(timeout=5)
+        assert out == "" and "Traceback" not in err, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_token_env_guards_config() -> None:
+    proc, url, _ = start("--env", "echo", "--token-env", "OEH_TEST_TOKEN", env={"OEH_TEST_TOKEN": "t0k"})
+    try:
+        assert httpx.post(url + "/config", json={"weights": {"length": 1}}).status_code == 401
+        r = httpx.post(
+            url + "/config", json={"weights": {"length": 1}}, headers={"Authorization": "Bearer t0k"}
+        )
+        assert r.status_code == 200 and r.json()["config_version"] == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--env", "no-such-env"], "unknown environment"),
+        (["--env", "echo", "--env-kwargs", "{bad"], "not valid JSON"),
+        (["--env", "echo", "--env-kwargs", '{"max_stepz": 1}'], "bad env_kwargs"),
+        (["--env", "echo", "--token-env", "OEH_UNSET_VARIABLE_X"], "OEH_UNSET_VARIABLE_X"),
+        (["--env", "os:system"], "refusing to import"),
+    ],
+)
+def test_bad_arguments_fail_fast_with_a_clear_message(args: list[str], needle: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "openenv_harness.server", *args], capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 2 and needle in proc.stderr and proc.stdout == "", proc.stderr
