@@ -8,13 +8,14 @@ import time
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.protocol import State as WSState
 
 from ..spec import Action, EnvError, ErrorCode, State
 from ..spec._types import ObsT
 from ._base import WSClientBase
 from ._control import AsyncControlAPI
+from ._core import server_error
 from ._protocol import (
     PLAIN,
     ServerProtocol,
@@ -25,6 +26,15 @@ from ._protocol import (
     reset_data,
     ws_url,
 )
+
+
+async def _drain(ws: ClientConnection) -> list[str | bytes]:
+    """Messages the connection received before it closed (websockets hands them out before raising)."""
+    out: list[str | bytes] = []
+    with contextlib.suppress(ConnectionClosed, TimeoutError, OSError):
+        while len(out) < 16:
+            out.append(await asyncio.wait_for(ws.recv(), 0.05))
+    return out
 
 
 class AsyncEnvClient(WSClientBase[ObsT]):
@@ -91,6 +101,10 @@ class AsyncEnvClient(WSClientBase[ObsT]):
                     ping_interval=None,
                     proxy=None,
                 )
+            except InvalidStatus as exc:
+                raise EnvError(
+                    ErrorCode.UNSUPPORTED, f"{url} does not serve an environment WebSocket at /ws: {exc}"
+                ) from None
             except (OSError, TimeoutError, InvalidHandshake, EnvError) as exc:
                 if isinstance(exc, EnvError) and exc.code != ErrorCode.CONNECTION_LOST:
                     raise
@@ -132,8 +146,9 @@ class AsyncEnvClient(WSClientBase[ObsT]):
                     await self._drop()
                 raise err from None
             except (ConnectionClosed, OSError) as exc:
+                early = server_error(await _drain(ws))
                 await self._drop()
-                raise self._core.on_lost(op, exc) from None
+                raise (early or self._core.on_lost(op, exc)) from None
 
     async def reset(
         self,

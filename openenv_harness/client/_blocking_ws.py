@@ -14,7 +14,7 @@ import socket
 import time
 
 from websockets.client import ClientProtocol
-from websockets.exceptions import InvalidHandshake, InvalidURI
+from websockets.exceptions import InvalidURI
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State
@@ -27,6 +27,10 @@ class WebSocketClosed(ConnectionError):
     """The connection is closed (by the peer, the network or us)."""
 
 
+class HandshakeRejected(Exception):
+    """The server answered the WebSocket upgrade with an HTTP error (no ``/ws`` there): retrying cannot help."""
+
+
 class BlockingWebSocket:
     """One client WebSocket connection, read and written from the caller's thread.
 
@@ -36,7 +40,8 @@ class BlockingWebSocket:
         max_size: Largest message accepted from the server, in bytes (None for no limit).
 
     Raises:
-        ConnectionError: the server cannot be reached or refused the handshake.
+        ConnectionError: the server cannot be reached.
+        HandshakeRejected: the server refused the WebSocket upgrade.
         TimeoutError: the handshake did not finish in time.
     """
 
@@ -58,13 +63,10 @@ class BlockingWebSocket:
             request = self._proto.connect()
             self._proto.send_request(request)
             self._flush()
-            while self._proto.state is State.CONNECTING:
+            while self._proto.state is State.CONNECTING and self._proto.handshake_exc is None:
                 self._read(deadline)
             if self._proto.handshake_exc is not None:
-                raise ConnectionError(f"WebSocket handshake with {url} failed: {self._proto.handshake_exc}")
-        except (InvalidHandshake, OSError):
-            self._sock.close()
-            raise
+                raise HandshakeRejected(f"WebSocket handshake with {url} failed: {self._proto.handshake_exc}")
         except BaseException:
             self._sock.close()
             raise
@@ -163,6 +165,11 @@ class BlockingWebSocket:
                 raise WebSocketClosed(self._close_reason())
             self._read(deadline)
         return self._messages.pop(0)
+
+    def take_pending(self) -> list[str | bytes]:
+        """Messages already received and not yet read (e.g. an error the server sent before closing)."""
+        out, self._messages = self._messages, []
+        return out
 
     def close(self, timeout_s: float = 1.0) -> None:
         """Close politely (close frame, wait briefly for the server's), then the socket. Idempotent."""

@@ -24,7 +24,24 @@ from collections.abc import Callable
 from typing import Any
 
 from ..spec import EnvError, ErrorCode
-from ._protocol import ServerProtocol, encode
+from ._protocol import ServerProtocol, decode, encode
+
+
+def server_error(raws: list[str | bytes]) -> EnvError | None:
+    """The error a server sent before it closed the connection (e.g. ``CAPACITY`` right after accept).
+
+    Such a frame answers no request (it has no ``id``); when the connection then drops, it is the real
+    reason and is raised instead of a bare ``CONNECTION_LOST``.
+    """
+    for raw in raws:
+        try:
+            msg = decode(raw)
+        except EnvError:
+            continue
+        data = msg.get("data")
+        if msg.get("type") == "error" and msg.get("id") is None and isinstance(data, dict):
+            return EnvError.from_wire(data)
+    return None
 
 
 class ClientCore:

@@ -13,7 +13,7 @@ from typing import Any
 from ..spec import Action, EnvError, ErrorCode, State
 from ..spec._types import ObsT
 from ._base import WSClientBase
-from ._blocking_ws import BlockingWebSocket, WebSocketClosed
+from ._blocking_ws import BlockingWebSocket, HandshakeRejected, WebSocketClosed
 from ._control import ControlAPI
 from ._protocol import (
     PLAIN,
@@ -91,6 +91,10 @@ class EnvClient(WSClientBase[ObsT]):
                 ws = BlockingWebSocket(
                     ws_url(url), open_timeout_s=self.connect_timeout_s, max_size=self._max_size
                 )
+            except HandshakeRejected as exc:
+                raise EnvError(
+                    ErrorCode.UNSUPPORTED, f"{url} does not serve an environment WebSocket at /ws: {exc}"
+                ) from None
             except (OSError, EnvError) as exc:
                 if isinstance(exc, EnvError) and exc.code != ErrorCode.CONNECTION_LOST:
                     raise

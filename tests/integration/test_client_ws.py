@@ -213,3 +213,50 @@ def test_async_late_reply_and_errors(url: str) -> None:
             assert (await env.health())["status"] == "healthy"
 
     asyncio.run(main())
+
+
+def test_no_websocket_endpoint_fails_fast(url: str) -> None:
+    """A URL whose /ws is not a WebSocket (here a sub-path of our server) is refused at once, not retried."""
+    for client in (EnvClient(url + "/nowhere", connect_timeout_s=5), AsyncEnvClient(url + "/nowhere")):
+        t0 = time.monotonic()
+        with pytest.raises(EnvError) as info:
+            if isinstance(client, EnvClient):
+                client.reset()
+            else:
+                asyncio.run(client.reset())
+        assert info.value.code == ErrorCode.UNSUPPORTED
+        assert time.monotonic() - t0 < 2
+
+
+def test_unreachable_server_is_connection_lost() -> None:
+    with EnvClient("http://127.0.0.1:9", connect_timeout_s=0.3) as env, pytest.raises(EnvError) as info:
+        env.reset()
+    assert info.value.code == ErrorCode.CONNECTION_LOST
+    assert "127.0.0.1:9" in info.value.message
+
+
+def test_capacity_error_is_clear() -> None:
+    with LocalProcessProvider("echo", max_sessions=1) as provider:
+        first = provider.client()
+        first.reset()
+        with provider.client() as second, pytest.raises(EnvError) as info:
+            second.reset()
+        assert info.value.code == ErrorCode.CAPACITY
+
+        async def async_second() -> None:
+            async with provider.async_client() as env:
+                await env.reset()
+
+        with pytest.raises(EnvError) as info:
+            asyncio.run(async_second())
+        assert info.value.code == ErrorCode.CAPACITY
+        first.close()
+        deadline = time.monotonic() + 5
+        with provider.client() as third:  # a slot frees once the first session is closed
+            while True:
+                try:
+                    assert third.reset().done is False
+                    break
+                except EnvError as exc:
+                    assert exc.code == ErrorCode.CAPACITY and time.monotonic() < deadline
+                    time.sleep(0.05)
