@@ -8,6 +8,10 @@ of asserts) is one *unit*; the others are setup. The pass fraction is ``passed u
 gets its own time limit (``SIGALRM``), so one hanging case fails alone; the sandbox's wall clock bounds
 the whole run.
 
+Scoring is split from running: :func:`run_unit_tests` runs the tests and the environment puts the counts
+on the observation (``tests_passed``, ``tests_total``, ``compiles``); the rubrics :class:`PassFraction` and
+:class:`Compiles` read them there, so a stored observation can be re-scored offline.
+
 What is reported back is only counts, the exception *type* of each failed unit and whether the code
 compiled and defined the entry point: never the test source, its inputs or the candidate's output (which
 may echo hidden inputs).
@@ -25,6 +29,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from openenv_harness.rubric import Rubric, RubricError
 from openenv_harness.sandbox import Sandbox
 
 HARNESS = r"""
@@ -201,6 +206,9 @@ def run_unit_tests(
             duration_s=result.duration_s,
         )
     units = [u if isinstance(u, str | None) else "Error" for u in report.get("units", [])]
+    if not report.get("compiles"):
+        # Nothing ran: every unit of the task failed (the denominator stays the task's own).
+        units = ["NotCompiled"] * _count_units(test)
     return UnitTestReport(
         passed=sum(1 for u in units if u is None),
         total=len(units),
@@ -211,3 +219,33 @@ def run_unit_tests(
         timed_out=result.timed_out,
         duration_s=result.duration_s,
     )
+
+
+def _field(observation: Any, name: str) -> Any:
+    if isinstance(observation, dict):
+        return observation.get(name)
+    return getattr(observation, name, None)
+
+
+class PassFraction(Rubric):
+    """``tests_passed / tests_total`` of a scored submission (0.0 when no unit ran)."""
+
+    def forward(self, action: Any, observation: Any) -> float:
+        """Read the counts :func:`run_unit_tests` produced from the observation."""
+        passed, total = _field(observation, "tests_passed"), _field(observation, "tests_total")
+        if passed is None or total is None:
+            raise RubricError(
+                "PassFraction: the observation has no tests_passed/tests_total (not a submission)"
+            )
+        return float(passed) / float(total) if total else 0.0
+
+
+class Compiles(Rubric):
+    """1.0 when the submission compiled and defined the entry point (observation field ``compiles``)."""
+
+    def forward(self, action: Any, observation: Any) -> float:
+        """Read ``compiles`` from the observation."""
+        value = _field(observation, "compiles")
+        if value is None:
+            raise RubricError("Compiles: the observation has no compiles field (not a submission)")
+        return 1.0 if value else 0.0

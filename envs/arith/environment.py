@@ -13,11 +13,12 @@ import random
 import uuid
 from typing import Any
 
+from openenv_harness.rubric import check_reward_config
 from openenv_harness.spec import EnvError, Environment, ErrorCode
 
 from .generator import MAX_DIFFICULTY, MIN_DIFFICULTY, answer_of, generate
 from .models import ArithAction, ArithConfig, ArithObservation, ArithState
-from .scoring import correct_score, final_number, format_score
+from .scoring import arith_rubric, final_number
 from .tasks import ArithTaskRow, TasksetBinding
 
 
@@ -28,6 +29,7 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
         difficulty: Default generator level (1 easiest, 5 hardest); a ``difficulty`` reset argument overrides it.
         taskset: Path (or reference) of a taskset to draw questions from instead of the generator.
         split: Default split of the taskset.
+        tolerance: Absolute and relative tolerance of the numeric comparison.
     """
 
     name = "arith"
@@ -38,8 +40,12 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
     state_type = ArithState
     config_type = ArithConfig
 
-    def __init__(self, difficulty: int = 1, taskset: str | None = None, split: str = "train") -> None:
+    def __init__(
+        self, difficulty: int = 1, taskset: str | None = None, split: str = "train", tolerance: float = 1e-6
+    ) -> None:
         super().__init__()
+        self.rubric = arith_rubric(tolerance)
+        check_reward_config(self.reward_config, self.rubric)
         if not MIN_DIFFICULTY <= int(difficulty) <= MAX_DIFFICULTY:
             raise ValueError(f"difficulty must be {MIN_DIFFICULTY}..{MAX_DIFFICULTY}, got {difficulty}")
         self.difficulty = int(difficulty)
@@ -94,6 +100,7 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
         if seed is None:
             seed = random.SystemRandom().randrange(2**31)
         self._task = self._select(int(seed), task)
+        self.rubric.reset(context={"answer": self._task.answer})
         self._state = ArithState(
             episode_id=episode_id or uuid.uuid4().hex,
             step_count=0,
@@ -117,31 +124,24 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
             raise EnvError(ErrorCode.NOT_RESET, "arith: call reset before step")
         if self._done:
             raise EnvError(ErrorCode.EPISODE_DONE, "the episode is over; reset to start a new one")
-        cfg: ArithConfig = self.reward_config
-        components = {
-            "correct": correct_score(action.answer, self._task.answer, cfg.tolerance),
-            "format": format_score(action.answer),
-        }
-        weights = {name: float(cfg.weights.get(name, 0.0)) for name in components}
-        reward = sum(weights[n] * components[n] for n in components)
         self._state.step_count += 1
         self._done = True
-        meta = self.base_metadata()
-        meta.update(
-            task_id=self._task.task_id,
-            seed=self._state.seed,
-            reward_components=components,
-            reward_weights=weights,
-        )
-        return ArithObservation(
+        obs = ArithObservation(
             question=self._task.question,
             difficulty=self._task.difficulty,
             task_id=self._task.task_id,
             parsed_answer=final_number(action.answer),
-            reward=reward,
             done=True,
-            metadata=meta,
         )
+        result = self.rubric.score(action, obs, weights=self.reward_config.weights)
+        obs.reward = result.reward
+        obs.metadata = {
+            **self.base_metadata(),
+            "task_id": self._task.task_id,
+            "seed": self._state.seed,
+            **result.to_metadata(),
+        }
+        return obs
 
     @property
     def state(self) -> ArithState:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
+from openenv_harness.rubric import RewardConfig
 from openenv_harness.spec import Action, Observation, State
 
 
@@ -41,15 +42,13 @@ class ArithState(State):
 
 
 @dataclass
-class ArithConfig:
+class ArithConfig(RewardConfig):
     """Reward config: ``reward = weights.correct * correct + weights.format * format``.
 
     Attributes:
         schema_version: Version of this schema.
         weights: ``correct`` (final number right, 0/1) and ``format`` (bare number 1, one number in text 0.5).
-        tolerance: Absolute/relative tolerance of the numeric comparison.
     """
 
     schema_version: str = "1"
     weights: dict[str, float] = field(default_factory=lambda: {"correct": 1.0, "format": 0.2})
-    tolerance: float = 1e-6

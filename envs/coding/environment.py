@@ -21,6 +21,7 @@ import random
 import uuid
 from typing import Any, Literal
 
+from openenv_harness.rubric import WeightedSum, check_reward_config
 from openenv_harness.sandbox import (
     Sandbox,
     SandboxConfig,
@@ -29,7 +30,7 @@ from openenv_harness.sandbox import (
     UidPoolExhausted,
 )
 from openenv_harness.spec import EnvError, Environment, ErrorCode
-from rubrics.unit_tests import UnitTestReport, run_unit_tests
+from rubrics.unit_tests import Compiles, PassFraction, UnitTestReport, run_unit_tests
 
 from .models import CodingAction, CodingConfig, CodingObservation, CodingState
 from .tasks import CodingTask, CodingTasks
@@ -87,6 +88,8 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         self.split = split
         self.unit_timeout_s = unit_timeout_s
         self._tasks = CodingTasks(taskset)
+        self.rubric = WeightedSum({"tests": PassFraction(), "compiles": Compiles()})
+        check_reward_config(self.reward_config, self.rubric)
         self._sandbox: Sandbox | None = None
         self._task: CodingTask | None = None
         self._state = CodingState(sandbox=sandbox)
@@ -192,27 +195,11 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
                 )
             except ValueError as exc:
                 raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
-        cfg: CodingConfig = self.reward_config
-        components = {
-            "tests": report.pass_fraction,
-            "compiles": 1.0 if report.compiles and report.defines_entry_point else 0.0,
-        }
-        weights = {name: float(cfg.weights.get(name, 0.0)) for name in components}
-        reward = sum(weights[n] * components[n] for n in sorted(components))
         self._done = True
         self._state.submitted = True
         self._close_sandbox()
-        meta = self._meta()
-        meta.update(
-            reward_components=components,
-            reward_weights=weights,
-            tests_passed=report.passed,
-            tests_total=report.total,
-            duration_s=report.duration_s,
-            auto_submitted=not action.submit,
-        )
         prefix = "submitted" if action.submit else "last turn, scored as a submission"
-        return CodingObservation(
+        obs = CodingObservation(
             entry_point=self._task.entry_point,
             task_id=self._task.task_id,
             timed_out=report.timed_out,
@@ -221,11 +208,19 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             turns_left=0,
             tests_passed=report.passed,
             tests_total=report.total,
+            compiles=report.compiles and report.defines_entry_point,
             message=f"{prefix}: {report.summary()}",
-            reward=reward,
             done=True,
-            metadata=meta,
         )
+        result = self.rubric.score(action, obs, weights=self.reward_config.weights)
+        obs.reward = result.reward
+        obs.metadata = {
+            **self._meta(),
+            **result.to_metadata(),
+            "duration_s": report.duration_s,
+            "auto_submitted": not action.submit,
+        }
+        return obs
 
     @property
     def state(self) -> CodingState:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from openenv_harness.rubric import RewardConfig
 from openenv_harness.spec import Action, Observation, State
 
 
@@ -42,6 +43,7 @@ class CodingObservation(Observation):
         turns_left: Actions left before the episode ends (the last one is scored as a submission).
         tests_passed: Unit tests passed by the submission (None before submitting).
         tests_total: Unit tests in the task (None before submitting).
+        compiles: The submission compiled and defined the entry point (None before submitting).
         message: A one-line status (what happened, or why nothing ran).
     """
 
@@ -58,6 +60,7 @@ class CodingObservation(Observation):
     turns_left: int = 0
     tests_passed: int | None = None
     tests_total: int | None = None
+    compiles: bool | None = None
     message: str = ""
 
 
@@ -71,7 +74,7 @@ class CodingState(State):
 
 
 @dataclass
-class CodingConfig:
+class CodingConfig(RewardConfig):
     """Reward config: ``reward = weights.tests * tests + weights.compiles * compiles`` at the scored step.
 
     Attributes:
