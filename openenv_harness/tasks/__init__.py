@@ -52,7 +52,15 @@ from ._manifest import (
     load_manifest,
     parse_manifest,
 )
-from ._resolve import ResolvedTaskset, TasksetError, TasksetRef, content_hash, parse_ref, resolve
+from ._resolve import (
+    ResolvedTaskset,
+    TasksetError,
+    TasksetRef,
+    content_hash,
+    parse_ref,
+    resolve,
+    resolve_shared,
+)
 from ._runtime import RuntimeTarget, SecretValues, read_secrets, runtime_for, space_url
 from ._samplers import (
     CurriculumSampler,
@@ -100,6 +108,7 @@ __all__ = [
     "parse_ref",
     "read_secrets",
     "resolve",
+    "resolve_shared",
     "row_for_seed",
     "sampler_for",
     "runtime_for",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,7 @@ class ResolvedTaskset:
     revision: str | None
     content_hash: str
     _rows: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def splits(self) -> list[str]:
@@ -213,11 +215,12 @@ class ResolvedTaskset:
                 f"split {split!r} is not declared for environment {self.entry.id!r}; "
                 f"use one of: {', '.join(self.entry.splits)}"
             )
-        if split not in self._rows:
-            import datasets
+        with self._lock:  # environments in a server share one ResolvedTaskset across session threads
+            if split not in self._rows:
+                import datasets
 
-            self._rows[split] = datasets.load_dataset(str(self.root), self.entry.config_name, split=split)
-        return self._rows[split]
+                self._rows[split] = datasets.load_dataset(str(self.root), self.entry.config_name, split=split)
+            return self._rows[split]
 
     def record(self) -> dict[str, Any]:
         """What an eval bundle records about this taskset (no secret values, no rows)."""
@@ -253,3 +256,20 @@ def resolve(ref: str | TasksetRef, *, check_splits: bool = True) -> ResolvedTask
     if check_splits:
         check_splits_exist(root, entry)
     return ResolvedTaskset(parsed, root, manifest, entry, revision, content_hash(root))
+
+
+_shared: dict[str, ResolvedTaskset] = {}
+_shared_lock = threading.Lock()
+
+
+def resolve_shared(ref: str) -> ResolvedTaskset:
+    """:func:`resolve` once per process and reference string, then reuse the result.
+
+    Servers build one environment instance per session; sharing the resolved taskset keeps that cheap
+    and guarantees every session of a process sees the same revision (an unpinned hub ref is pinned at its
+    first resolution).
+    """
+    with _shared_lock:
+        if ref not in _shared:
+            _shared[ref] = resolve(ref)
+        return _shared[ref]

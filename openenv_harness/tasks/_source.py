@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ._resolve import ResolvedTaskset, TasksetError, resolve
+from ._resolve import ResolvedTaskset, TasksetError, resolve, resolve_shared
 
 RESET_COLUMN = "openenv_reset"
 TASK_COLUMN = "task"
@@ -87,7 +87,8 @@ class TaskSource:
     """Selects tasks from a resolved taskset.
 
     Args:
-        taskset: A :class:`ResolvedTaskset`, or a reference string to :func:`resolve`.
+        taskset: A :class:`ResolvedTaskset`, or a reference string (resolved once per process and shared,
+            see :func:`resolve_shared`).
         default_split: Split used when ``select`` is not given one (default: the manifest's first split).
 
     Example:
@@ -98,7 +99,7 @@ class TaskSource:
 
     def __init__(self, taskset: ResolvedTaskset | str, default_split: str | None = None) -> None:
         if isinstance(taskset, str):
-            taskset = resolve(taskset)
+            taskset = resolve_shared(taskset)
         self.taskset = taskset
         self.default_split = default_split or taskset.splits[0]
         if self.default_split not in taskset.splits:

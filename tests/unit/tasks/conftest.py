@@ -31,3 +31,11 @@ def _datasets_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import datasets.config
 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "ds_cache")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_tasksets() -> None:
+    """Tests build different tasksets under the same reference strings (e.g. hf:// in tmp caches)."""
+    from openenv_harness.tasks import _resolve
+
+    _resolve._shared.clear()

@@ -126,3 +126,11 @@ def test_index_of_task_id(source: TaskSource) -> None:
     assert source.select(index=source.index_of("toy/train/7")).task_id == "toy/train/7"
     with pytest.raises(TasksetError, match="no task with task_id 'nope' in split 'test'"):
         source.index_of("nope", "test")
+
+
+def test_sources_built_from_a_string_share_one_resolution(tmp_path: Path) -> None:
+    root = str(write_taskset(tmp_path / "ts"))
+    a, b = TaskSource(root), TaskSource(root)
+    assert a.taskset is b.taskset  # one resolution and one loaded dataset per process
+    assert a.taskset.rows("train") is b.taskset.rows("train")
+    assert TaskSource.from_ref(root).taskset is not a.taskset  # from_ref resolves afresh
