@@ -86,6 +86,7 @@ class ConfigHolder:
         self._lock = threading.Lock()
         self._config: Any = initial if initial is not None else config_type()
         self._version = 0
+        self._json_schema: dict[str, Any] | None = None
 
     @property
     def schema_version(self) -> Any:
@@ -98,12 +99,16 @@ class ConfigHolder:
             return self._config, self._version
 
     def json_schema(self) -> dict[str, Any]:
-        """JSON schema of the config dataclass."""
-        return self._adapter.json_schema()
+        """JSON schema of the config dataclass (computed once: it is part of every ``/config`` answer)."""
+        if self._json_schema is None:
+            self._json_schema = self._adapter.json_schema()
+        return copy.deepcopy(self._json_schema)
 
     def snapshot(self) -> dict[str, Any]:
         """The ``GET /config`` body: ``schema_version``, ``config``, ``config_version``, ``json_schema``."""
-        cfg, version = self.get()
+        return self._snapshot_of(*self.get())
+
+    def _snapshot_of(self, cfg: Any, version: int) -> dict[str, Any]:
         return {
             "schema_version": cfg.schema_version,
             "config": dataclasses.asdict(cfg),
@@ -157,4 +162,7 @@ class ConfigHolder:
                 raise EnvError(ErrorCode.CONFIG_INVALID, str(exc)) from None
             self._config = new
             self._version += 1
-        return self.snapshot()
+            version = self._version
+        # Built from this update's (config, version), not re-read: a concurrent update may already have landed,
+        # and the answer to a POST must describe the config that POST produced.
+        return self._snapshot_of(new, version)
