@@ -16,7 +16,8 @@ class TasksetConfig:
 
     Attributes:
         ref: Taskset reference: ``hf://datasets/ORG/NAME/ENV_ID@REVISION`` or a local folder
-            (``tasksets/arith`` or ``path#env_id``); see :func:`openenv_harness.tasks.resolve`.
+            (``tasksets/arith`` or ``path#env_id``); see :func:`openenv_harness.tasks.resolve`. None (the
+            default, ``taskset: null``) means the environment generates its own tasks from the seed.
         split: Split training draws from.
         eval_split: Split evaluation runs over (every row once, in order).
         sampler: ``uniform`` (without replacement per epoch), ``sequential`` or ``curriculum``.
@@ -26,7 +27,7 @@ class TasksetConfig:
             ``openenv-harness`` itself (that runs code named by the dataset).
     """
 
-    ref: str = "tasksets/arith"
+    ref: str | None = None
     split: str = "train"
     eval_split: str = "test"
     sampler: str = "uniform"

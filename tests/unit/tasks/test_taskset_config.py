@@ -17,7 +17,7 @@ CONF = Path(__file__).resolve().parents[3] / "conf" / "taskset"
 def test_shipped_taskset_configs(name: str) -> None:
     cfg = OmegaConf.merge(OmegaConf.structured(TasksetConfig), OmegaConf.load(CONF / f"{name}.yaml"))
     obj: TasksetConfig = OmegaConf.to_object(cfg)  # type: ignore[assignment]
-    assert obj.trust_remote_code is False
+    assert obj.trust_remote_code is False and obj.ref is not None
     src = TaskSource(obj.ref, default_split=obj.split)
     assert obj.eval_split in src.taskset.splits
     sampler = make_sampler(obj.sampler, src.num_rows(obj.split), obj.split, obj.seed)
@@ -40,3 +40,7 @@ def test_sampler_for_config() -> None:
     ev = sampler_for(cfg, 100, evaluation=True)
     assert isinstance(ev, SequentialSampler)
     assert [(d.split, d.index, d.seed) for d in ev] == [("test", i, 7 + i) for i in range(5)]
+
+
+def test_default_is_no_taskset() -> None:
+    assert TasksetConfig().ref is None  # `taskset: null`: the env generates its own tasks
