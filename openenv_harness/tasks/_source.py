@@ -174,7 +174,10 @@ class TaskSource:
             reset_kwargs = dict(visible)
         steps_raw = row.get(STEP_COLUMN)
         if isinstance(steps_raw, str):
-            steps_raw = json.loads(steps_raw)
+            try:
+                steps_raw = json.loads(steps_raw)
+            except json.JSONDecodeError:
+                raise TasksetError(f"column {STEP_COLUMN!r} holds a string that is not JSON") from None
         if isinstance(steps_raw, dict):
             steps_raw = [steps_raw]
         step_inputs = [_as_mapping(s, STEP_COLUMN) for s in (steps_raw or [])]

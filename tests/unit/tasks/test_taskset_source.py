@@ -104,10 +104,21 @@ def test_step_inputs_per_episode(tmp_path: Path) -> None:
     assert src.select(index=1).step_inputs == [{"msg": "three"}]
 
 
-def test_malformed_reset_column(tmp_path: Path) -> None:
-    rows = [{"openenv_reset": "not json", "answer": "x"}]
-    with pytest.raises(TasksetError, match="column 'openenv_reset' holds a string that is not JSON"):
-        _source_with(tmp_path, rows).select(index=0)
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            {"openenv_reset": "not json", "answer": "x"},
+            "column 'openenv_reset' holds a string that is not JSON",
+        ),
+        ({"openenv_reset": "[1, 2]", "answer": "x"}, "column 'openenv_reset' must be an object"),
+        ({"openenv_step": "{oops", "answer": "x"}, "column 'openenv_step' holds a string that is not JSON"),
+        ({"openenv_step": "[1]", "answer": "x"}, "column 'openenv_step' must be an object"),
+    ],
+)
+def test_malformed_control_columns(tmp_path: Path, row: dict, message: str) -> None:
+    with pytest.raises(TasksetError, match=message.replace("(", "\\(")):
+        _source_with(tmp_path, [row]).select(index=0)
 
 
 def test_hf_and_local_copies_select_identically(tmp_path: Path, hub_cache) -> None:  # type: ignore[no-untyped-def]
