@@ -133,6 +133,27 @@ class RuntimeTarget:
     limits: dict[str, Any] = field(default_factory=dict)
     secrets: SecretValues = field(default_factory=lambda: SecretValues({}), repr=True)
 
+    def provider_kwargs(self) -> tuple[str, dict[str, Any]]:
+        """``(kind, kwargs)`` for :func:`openenv_harness.runtime.make_provider` (secrets excluded).
+
+        ``docker`` gets the image and the ``cpus``/``mem_limit``/``pids_limit`` limits; ``package`` runs
+        the registered env in local server processes (``local``; the OS limits of the sandboxes apply,
+        not these); ``remote`` gets the Space URL. ``timeout_s`` is a per-step budget for the rollout
+        client, so it stays in :attr:`limits`.
+        """
+        if self.kind == "docker":
+            kwargs: dict[str, Any] = {"env": self.env_id, "image": self.image}
+            if "cpus" in self.limits:
+                kwargs["cpus"] = self.limits["cpus"]
+            if "mem_limit" in self.limits:
+                kwargs["mem_limit"] = f"{self.limits['mem_limit']}b"
+            if "pids_limit" in self.limits:
+                kwargs["pids_limit"] = self.limits["pids_limit"]
+            return "docker", kwargs
+        if self.kind == "package":
+            return "local", {"env": self.env_id}
+        return "remote", {"urls": [self.url], "env_id": self.env_id}
+
     def record(self) -> dict[str, Any]:
         """A JSON-able description for run records and bundles: secret names, never values."""
         return {

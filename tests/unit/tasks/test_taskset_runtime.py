@@ -144,3 +144,26 @@ def test_read_secrets_from_a_given_environ() -> None:
 def test_min_version_checked() -> None:
     with pytest.raises(TasksetError, match="needs openenv_harness >= 99.0"):
         runtime_for(_entry(image="img:1", min_version="99.0"))
+
+
+@pytest.mark.parametrize(
+    ("openenv", "kind"),
+    [
+        ({"image": "ghcr.io/org/env:1.2"}, "docker"),
+        ({"package": "openenv-harness", "env": "echo"}, "local"),
+        ({"space_id": "org/env"}, "remote"),
+    ],
+)
+def test_provider_kwargs_build_real_providers(
+    openenv: dict[str, Any], kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kwargs are accepted by the runtime's own providers (built, not started: nothing runs)."""
+    from openenv_harness.runtime import make_provider
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # the Space case only builds a URL
+    got_kind, kwargs = runtime_for(_entry(**openenv)).provider_kwargs()
+    assert got_kind == kind
+    provider = make_provider(got_kind, **kwargs)
+    if kind == "docker":
+        assert (provider.cpus, provider.mem_limit, provider.pids_limit) == (0.5, f"{1024**3}b", 16)
+        assert provider.image == "ghcr.io/org/env:1.2"
