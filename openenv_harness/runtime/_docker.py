@@ -53,6 +53,8 @@ class DockerProvider(Provider):
         env: Registered environment id (its folder under ``envs/`` defines the image).
         n_servers: Number of containers (one server each).
         env_kwargs: Constructor arguments of the environment, passed to each server.
+        max_sessions: Session cap per server.
+        idle_timeout_s: Idle-session reaper timeout per server.
         image: Run this image (tag or ``sha256:`` id) instead of building the env's image.
         cpus: CPU quota per container (``--cpus``).
         mem_limit: Memory limit per container (``--memory``; swap is capped at the same value).
@@ -71,6 +73,8 @@ class DockerProvider(Provider):
         env: str,
         n_servers: int = 1,
         env_kwargs: dict[str, Any] | None = None,
+        max_sessions: int = 1024,
+        idle_timeout_s: float = 300.0,
         image: str | None = None,
         cpus: float = 1.0,
         mem_limit: str = "512m",
@@ -93,6 +97,9 @@ class DockerProvider(Provider):
         self.env = env
         self.n_servers = n_servers
         self.env_kwargs = dict(env_kwargs or {})
+        json.dumps(self.env_kwargs)  # fail here, not in a container, if it cannot be passed on
+        self.max_sessions = max_sessions
+        self.idle_timeout_s = idle_timeout_s
         self.image = image
         self.cpus = cpus
         self.mem_limit = mem_limit
@@ -116,6 +123,7 @@ class DockerProvider(Provider):
     def _command(self) -> list[str]:
         cmd = ["python", "-m", "openenv_harness.server", "--env", self.env]
         cmd += ["--host", "0.0.0.0", "--port", str(_CONTAINER_PORT)]  # inside the container only
+        cmd += ["--max-sessions", str(self.max_sessions), "--idle-timeout-s", str(self.idle_timeout_s)]
         if self.env_kwargs:
             cmd += ["--env-kwargs", json.dumps(self.env_kwargs)]
         if self.token:

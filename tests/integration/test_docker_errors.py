@@ -6,6 +6,7 @@ import pytest
 
 from openenv_harness.runtime._docker import DockerProvider
 from openenv_harness.runtime._docker_engine import DockerUnavailable, docker_client
+from openenv_harness.spec import EnvError
 
 
 def test_no_engine_says_how_to_start_one(monkeypatch, tmp_path):
@@ -28,5 +29,5 @@ def test_bad_arguments_are_named(kwargs, match):
 
 
 def test_client_before_start_is_a_clear_error():
-    with pytest.raises(RuntimeError, match="not started"):
+    with pytest.raises(EnvError, match=r"no running server: call start\(\)"):
         DockerProvider("echo").client()

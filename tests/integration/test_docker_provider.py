@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from openenv_harness.client import ControlAPI
 from openenv_harness.runtime._docker import DockerProvider
 from openenv_harness.runtime._docker_build import BASE_IMAGE, HASH_LABEL, ensure_env_image
 from openenv_harness.runtime._docker_engine import (
@@ -25,6 +26,7 @@ from openenv_harness.runtime._docker_engine import (
     owner_labels,
     remove_leftovers,
 )
+from openenv_harness.spec import EnvError, ErrorCode
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -70,7 +72,15 @@ def test_image_is_cached_by_content_and_holds_only_the_pinned_server_deps(docker
 def test_echo_in_a_container_reset_step_config_limits_and_no_leftovers(docker, echo_image):
     from envs.echo import EchoAction
 
-    provider = DockerProvider("echo", n_servers=2, cpus=0.5, mem_limit="256m", pids_limit=64)
+    provider = DockerProvider(
+        "echo",
+        n_servers=2,
+        env_kwargs={"max_steps": 3},
+        token="s3cret",
+        cpus=0.5,
+        mem_limit="256m",
+        pids_limit=64,
+    )
     with provider:
         assert provider.image_digest == provider.containers[0].image.id
         assert HASH_LABEL in provider.containers[0].image.labels
@@ -80,6 +90,11 @@ def test_echo_in_a_container_reset_step_config_limits_and_no_leftovers(docker, e
             assert first.greeting
             obs = client.step(EchoAction(message="hello"))
             assert obs.message == "hello" and obs.reward == pytest.approx(0.5)
+            assert not client.step(EchoAction(message="a")).done
+            assert client.step(EchoAction(message="b")).done  # env_kwargs reached the server: max_steps=3
+        with pytest.raises(EnvError) as err:  # the token reached the server too
+            ControlAPI(provider.urls[0], token="wrong").push_config({"weights": {"length": 1.0}})
+        assert err.value.code == ErrorCode.UNAUTHORIZED
         snapshots = provider.push_config({"weights": {"length": 1.0}})
         assert [s["config_version"] for s in snapshots] == [1, 1]
         for _ in range(2):  # round-robin: both servers took the new config
