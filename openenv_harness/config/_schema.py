@@ -8,7 +8,7 @@ dataclass per group carries the fields of every variant and a ``kind`` enum pick
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Optional  # noqa: UP035 - OmegaConf needs typing.Optional/Dict/List, not X | None
 
 from omegaconf import MISSING
@@ -18,7 +18,7 @@ from ._taskset import TasksetConfig
 # ruff: noqa: UP006, UP007, UP045 - OmegaConf annotations must use Dict/List/Optional from typing
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """What ``python -m openenv_harness`` does."""
 
     train = "train"
@@ -28,7 +28,7 @@ class Mode(str, Enum):
     verify = "verify"
 
 
-class PolicyKind(str, Enum):
+class PolicyKind(StrEnum):
     """Which policy produces actions."""
 
     hf = "hf"
@@ -39,7 +39,7 @@ class PolicyKind(str, Enum):
     """A per-environment deterministic baseline (for tests and sanity checks)."""
 
 
-class LearnerKind(str, Enum):
+class LearnerKind(StrEnum):
     """What the train loop does with rollouts."""
 
     grpo = "grpo"
@@ -48,7 +48,7 @@ class LearnerKind(str, Enum):
     """Only roll out and write trajectories (no weight updates)."""
 
 
-class ScheduleKind(str, Enum):
+class ScheduleKind(StrEnum):
     """Shape of a schedule over the training step."""
 
     constant = "constant"
@@ -250,9 +250,13 @@ class EvalConfig:
         reset_kwargs: Extra reset arguments for eval episodes (e.g. ``split: test``).
         temperature: Eval decoding temperature (0 = greedy, deterministic).
         num_samples: Samples per task (pass@k).
-        suite: Suite definition (envs, tasksets, seeds) for ``mode=eval``.
-        bundle_dir: Where ``mode=eval`` writes, or which bundle ``mode=verify`` re-runs.
-        resume: Resume an interrupted eval run.
+        suite: Suite definition for ``mode=eval`` (``{name, evals: [...]}``, see
+            :class:`openenv_harness.evals.EvalSpec`); empty = the one eval of the configured env/taskset/rubric.
+        out: Bundle directory ``mode=eval`` writes (default ``outputs/evals/<suite>-<identity>``, so re-running
+            the same command resumes).
+        bundle: An existing bundle to re-run (``mode=eval``) or to verify (``mode=verify``).
+        limit: Cap on the number of tasks per eval.
+        resume: Resume an interrupted eval run (False refuses a non-empty bundle dir).
     """
 
     name: str = "none"
@@ -263,7 +267,9 @@ class EvalConfig:
     temperature: float = 0.0
     num_samples: int = 1
     suite: dict[str, Any] = field(default_factory=dict)
-    bundle_dir: Optional[str] = None
+    out: Optional[str] = None
+    bundle: Optional[str] = None
+    limit: Optional[int] = None
     resume: bool = True
 
 
