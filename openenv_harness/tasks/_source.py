@@ -119,13 +119,20 @@ class TaskSource:
         """Number of rows in ``split`` (default split if None)."""
         return len(self.taskset.rows(split or self.default_split))
 
-    def select(self, seed: int | None = None, split: str | None = None, index: int | None = None) -> Task:
-        """Bind one row: ``index`` if given, else the row ``seed`` selects (see :func:`row_for_seed`).
+    def select(
+        self,
+        seed: int | None = None,
+        split: str | None = None,
+        index: int | None = None,
+        task_id: str | None = None,
+    ) -> Task:
+        """Bind one row: ``task_id`` or ``index`` if given, else the row ``seed`` selects (:func:`row_for_seed`).
 
         Args:
-            seed: Episode seed; determines the row when ``index`` is None.
+            seed: Episode seed; determines the row when neither ``index`` nor ``task_id`` is given.
             split: Split to draw from (default split if None).
             index: Explicit row index (0-based, must be in range).
+            task_id: Explicit task id (looked up with :meth:`index_of`); may not be combined with ``index``.
 
         Raises:
             TasksetError: unknown split, index out of range, or malformed control columns.
@@ -133,6 +140,10 @@ class TaskSource:
         split = split or self.default_split
         rows = self.taskset.rows(split)
         n = len(rows)
+        if task_id is not None:
+            if index is not None:
+                raise TasksetError("give index or task_id, not both")
+            index = self.index_of(task_id, split)
         if seed is None:
             seed = random.SystemRandom().randrange(2**31)
         if index is None:

@@ -145,3 +145,10 @@ def test_sources_built_from_a_string_share_one_resolution(tmp_path: Path) -> Non
     assert a.taskset is b.taskset  # one resolution and one loaded dataset per process
     assert a.taskset.rows("train") is b.taskset.rows("train")
     assert TaskSource.from_ref(root).taskset is not a.taskset  # from_ref resolves afresh
+
+
+def test_select_by_task_id(source: TaskSource) -> None:
+    t = source.select(seed=9, split="test", task_id="toy/test/1")
+    assert (t.index, t.seed) == (1, 9)
+    with pytest.raises(TasksetError, match="give index or task_id, not both"):
+        source.select(split="test", index=1, task_id="toy/test/1")
