@@ -143,6 +143,7 @@ class Session:
         self._poisoned: str | None = None
         self._stuck: concurrent.futures.Future[Any] | None = None
         self._closed = False
+        self._deferred_close: concurrent.futures.Future[Any] | None = None
         self._bind(env)
 
     def _bind(self, env: Environment[Any, Any]) -> None:
@@ -275,6 +276,8 @@ class Session:
             finally:
                 self._busy -= 1
                 self.last_active = time.monotonic()
+                if self._deferred_close is not None and not self._busy:
+                    self._finish_deferred_close()
 
     async def step(self, action: Any, timeout_s: float | None = None) -> dict[str, Any]:
         """Validate ``action`` against the env's action type and apply it.
@@ -303,12 +306,12 @@ class Session:
         self._busy += 1
         try:
             self._check_open()
+            if self._poisoned is not None:
+                raise EnvError(ErrorCode.NOT_RESET, f"{self._poisoned}; reset to start a new episode")
             if not self._has_reset:
                 raise EnvError(
                     ErrorCode.NOT_RESET, "step before reset: send a reset first to start an episode"
                 )
-            if self._poisoned is not None:
-                raise EnvError(ErrorCode.NOT_RESET, f"{self._poisoned}; reset to start a new episode")
             if self._done:
                 raise EnvError(ErrorCode.EPISODE_DONE, "the episode is done; reset to start a new one")
             step_async = self._step_async
@@ -330,6 +333,8 @@ class Session:
             self._busy -= 1
             lock.release()
             self.last_active = time.monotonic()
+            if self._deferred_close is not None and not self._busy:
+                self._finish_deferred_close()
 
     async def state(self) -> dict[str, Any]:
         """The env's state (answered before the first reset too, as OpenEnv does)."""
@@ -346,15 +351,34 @@ class Session:
     def close(self) -> concurrent.futures.Future[Any] | None:
         """End the session and release the env (idempotent; never blocks on environment code).
 
+        New operations fail with ``SESSION_NOT_FOUND`` at once; a reset or step already in flight finishes
+        first and ``env.close()`` runs after it, so an environment is never closed under its own call.
+
         Returns:
             A future that completes when ``env.close()`` has run, or None if already closed.
         """
         if self._closed:
             return None
         self._closed = True
+        if self._busy:
+            self._deferred_close = concurrent.futures.Future()
+            return self._deferred_close
+        return self._release()
+
+    def _finish_deferred_close(self) -> None:
+        deferred, self._deferred_close = self._deferred_close, None
+        released = self._release()
+        if deferred is None:
+            return
+        if released is None:
+            deferred.set_result(None)
+        else:
+            released.add_done_callback(lambda _f: deferred.set_result(None))
+
+    def _release(self) -> concurrent.futures.Future[Any] | None:
         env = self.env
         stuck = self._stuck
-        if stuck is not None and not stuck.done():
+        if stuck is not None and not stuck.done():  # a timed-out sync call still runs: close after it
             done: concurrent.futures.Future[Any] = concurrent.futures.Future()
             executor = self._executor
 

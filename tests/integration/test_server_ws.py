@@ -203,3 +203,11 @@ def test_reaper_closes_idle_ws_session() -> None:
         assert "idle" in info.value.rcvd.reason
         assert httpx.get(base + "/health").json()["sessions"] == 0
         assert app.state.sessions.reaped == 1
+
+
+def test_binary_frames_are_accepted(url: str) -> None:
+    with connect(ws_url(url)) as ws:
+        assert ask(ws, json.dumps({"type": "reset", "id": 1}).encode())["id"] == 1
+        out = ask(ws, json.dumps({"type": "step", "data": {"message": "bin"}}).encode())
+        assert out["data"]["observation"]["message"] == "bin"
+        assert ask(ws, b"\xff\xfe")["data"]["code"] == "INVALID_JSON"

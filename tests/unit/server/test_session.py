@@ -215,3 +215,40 @@ def test_sync_env_does_not_run_on_the_loop_thread():
 
     run(main())
     assert seen and seen[0].startswith("openenv-env")
+
+
+def test_close_during_a_step_waits_for_it(closing_echo):
+    class SlowAsync(ClosingEcho):
+        pass
+
+    async def main():
+        s = Session(SlowAsync())
+        await s.reset()
+        task = asyncio.create_task(s.step({"message": "sleep:0.2"}))
+        await asyncio.sleep(0.05)
+        fut = s.close()
+        assert ClosingEcho.closed == []  # not closed under its own call
+        out = await task
+        assert out["observation"]["message"] == "sleep:0.2"
+        await asyncio.wrap_future(fut)
+        assert ClosingEcho.closed == [id(s.env)]
+
+    run(main())
+
+
+def test_reset_timeout_message_mentions_the_timeout():
+    class SlowReset(EchoEnvironment):
+        async def reset_async(self, seed=None, episode_id=None, **task):
+            if seed == 1:
+                await asyncio.sleep(2)
+            return self.reset(seed=seed, episode_id=episode_id, **task)
+
+    async def main():
+        s = Session(SlowReset())
+        await _expect(ErrorCode.TIMEOUT, s.reset({"seed": 1}, timeout_s=0.1))
+        err = await _expect(ErrorCode.NOT_RESET, s.step({"message": "x"}))
+        assert "reset timed out" in err.message
+        await s.reset({"seed": 2})
+        assert (await s.step({"message": "x"}))["observation"]["message"] == "x"
+
+    run(main())
