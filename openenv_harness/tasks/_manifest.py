@@ -98,6 +98,16 @@ class OpenEnvBlock(BaseModel):
             raise ValueError(f"{v!r} is not a version (e.g. 0.1.0)") from None
         return v
 
+    @field_validator("hidden_columns")
+    @classmethod
+    def _hidden(cls, v: list[str]) -> list[str]:
+        control = sorted(set(v) & {"openenv_reset", "openenv_step", "task"})
+        if control:
+            raise ValueError(f"{control} hold what the agent sees; they cannot be hidden columns")
+        if len(set(v)) != len(v):
+            raise ValueError("hidden column names must be unique")
+        return v
+
     @field_validator("space_id")
     @classmethod
     def _space(cls, v: str | None) -> str | None:

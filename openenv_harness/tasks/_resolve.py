@@ -97,7 +97,20 @@ def _snapshot(ref: TasksetRef) -> tuple[Path, str]:
 
     revision = ref.revision or "main"
     try:
-        folder = Path(snapshot_download(ref.location, repo_type="dataset", revision=revision))
+        folder = None
+        if re.fullmatch(r"[0-9a-f]{40}", revision):
+            # A commit sha is immutable: a cached snapshot is authoritative, so skip the network round trip
+            # (without HF_HUB_OFFLINE an unreachable hub otherwise costs a long timeout).
+            try:
+                folder = Path(
+                    snapshot_download(
+                        ref.location, repo_type="dataset", revision=revision, local_files_only=True
+                    )
+                )
+            except Exception:  # not cached (or partially): fall through to a normal download
+                folder = None
+        if folder is None:
+            folder = Path(snapshot_download(ref.location, repo_type="dataset", revision=revision))
     except Exception as exc:  # many error types (offline, 404, revision not found); report them all alike
         hint = (
             " (HF_HUB_OFFLINE is set: only revisions already in the local hub cache resolve)"

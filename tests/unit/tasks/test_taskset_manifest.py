@@ -121,6 +121,13 @@ BROKEN: list[tuple[str, Any, str | None, str, str]] = [
         "frameworks.openenv.space_id",
         "not a Space id",
     ),
+    (
+        "control column hidden",
+        _with_openenv(hidden_columns=["openenv_reset"]),
+        "toy",
+        "frameworks.openenv.hidden_columns",
+        "cannot be hidden columns",
+    ),
     ("spec version", {**manifest(), "spec_version": "9"}, None, "spec_version", "unsupported spec_version"),
     (
         "no environments",

@@ -126,3 +126,16 @@ def test_row_formats_jsonl(tmp_path: Path) -> None:
     ts = resolve(str(root))
     assert len(ts.rows("train")) == 3
     assert ts.rows("train")[0]["openenv_reset"] == {"question": "What is 0 + 1?"}
+
+
+def test_pinned_sha_is_served_from_cache_without_the_network(
+    hub_cache: HubCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the hub reachable in principle (not offline), a cached commit sha never triggers a request."""
+    import huggingface_hub.constants as constants
+
+    sha = hub_cache.add_revision("org/toys", "v1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # a request would fail at once, not hang
+    assert resolve(f"hf://datasets/org/toys/toy@{sha}").revision == sha
