@@ -146,6 +146,8 @@ class TaskSource:
             index = self.index_of(task_id, split)
         if seed is None:
             seed = random.SystemRandom().randrange(2**31)
+        elif not isinstance(seed, int) or isinstance(seed, bool):
+            raise TasksetError(f"seed must be an integer, got {type(seed).__name__}")
         if index is None:
             index = row_for_seed(seed, n)
         elif not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n:

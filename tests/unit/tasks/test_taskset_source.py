@@ -152,3 +152,9 @@ def test_select_by_task_id(source: TaskSource) -> None:
     assert (t.index, t.seed) == (1, 9)
     with pytest.raises(TasksetError, match="give index or task_id, not both"):
         source.select(split="test", index=1, task_id="toy/test/1")
+
+
+def test_seed_must_be_an_integer(source: TaskSource) -> None:
+    for bad in ("3", 1.5, True):
+        with pytest.raises(TasksetError, match="seed must be an integer"):
+            source.select(seed=bad)  # type: ignore[arg-type]
