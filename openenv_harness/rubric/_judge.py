@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,17 @@ DEFAULT_TEMPLATE = (
     "Question:\n{question}\n\nResponse:\n{response}\n\n"
     'Reply with "Score: <number>" and nothing else.'
 )
+
+
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _verify() -> ssl.SSLContext:
+    """One shared TLS context: building it loads the CA bundle (tens of ms), too slow to repeat per call."""
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = httpx.create_ssl_context()
+    return _ssl_context
 
 
 class JudgeError(RubricError):
@@ -154,7 +166,9 @@ class JudgeRubric(Rubric):
         """Ask the judge and parse its score."""
         url, body, headers = self._request(action)
         last_error = ""
-        async with httpx.AsyncClient(timeout=self.config.timeout_s) as client:
+        async with httpx.AsyncClient(
+            timeout=self.config.timeout_s, verify=_verify(), trust_env=False
+        ) as client:
             for _ in range(self.config.retries + 1):
                 try:
                     resp = await client.post(url, json=body, headers=headers)
