@@ -7,19 +7,25 @@ A bundle directory holds ``suite.yaml``, ``config.yaml`` (resolved Hydra config)
 
 from ._metrics import aggregate, mean_stderr, pass_at_k
 from ._records import EpisodeLog, episode_key
+from ._runner import EvalError, execute, run_eval, run_verify, suite_from_cfg
 from ._suite import EvalSpec, Suite, stable_hash
 from ._verify import Difference, compare, format_table
 
 __all__ = [
     "Difference",
     "EpisodeLog",
+    "EvalError",
     "EvalSpec",
     "Suite",
     "aggregate",
     "compare",
     "episode_key",
+    "execute",
     "format_table",
     "mean_stderr",
     "pass_at_k",
+    "run_eval",
+    "run_verify",
     "stable_hash",
+    "suite_from_cfg",
 ]

@@ -50,14 +50,20 @@ def mean_stderr(values: list[float]) -> tuple[float, float]:
 
 
 def aggregate(
-    episodes: Iterable[Mapping[str, Any]], *, success_threshold: float = 1.0, ks: Iterable[int] = (1,)
+    episodes: Iterable[Mapping[str, Any]],
+    *,
+    success_threshold: float = 1.0,
+    success_component: str | None = None,
+    ks: Iterable[int] = (1,),
 ) -> dict[str, Any]:
     """Aggregate episode records of one eval.
 
     Args:
         episodes: Records with ``task_id``, ``reward`` (float or None), ``reward_components`` (dict) and
             ``error`` (None or a message/code).
-        success_threshold: An episode succeeds when its reward is at least this.
+        success_threshold: An episode succeeds when its reward (or ``success_component``) is at least this.
+        success_component: Judge success on this raw reward component (e.g. ``correct``) instead of the
+            weighted reward, so shaping terms such as a format bonus never count as solving the task.
         ks: The k values for pass@k (k larger than a task's sample count are skipped).
 
     Returns:
@@ -68,7 +74,13 @@ def aggregate(
     eps = list(episodes)
     ok = [e for e in eps if not e.get("error")]
     rewards = [float(e.get("reward") or 0.0) for e in ok]
-    successes = [1.0 if r >= success_threshold else 0.0 for r in rewards]
+
+    def score(e: Mapping[str, Any]) -> float:
+        if success_component is None:
+            return float(e.get("reward") or 0.0)
+        return float((e.get("reward_components") or {}).get(success_component, 0.0))
+
+    successes = [1.0 if score(e) >= success_threshold else 0.0 for e in ok]
     sr, sr_err = mean_stderr(successes)
     rm, rm_err = mean_stderr(rewards)
     comp_values: dict[str, list[float]] = defaultdict(list)
@@ -83,9 +95,8 @@ def aggregate(
             t["errors"] += 1
             continue
         t["n"] += 1
-        r = float(e.get("reward") or 0.0)
-        t["rewards"].append(r)
-        t["successes"] += int(r >= success_threshold)
+        t["rewards"].append(float(e.get("reward") or 0.0))
+        t["successes"] += int(score(e) >= success_threshold)
     pass_k: dict[str, float | None] = {}
     for k in sorted(set(ks)):
         vals = [pass_at_k(t["n"], t["successes"], k) for t in per_task.values() if t["n"] >= k]

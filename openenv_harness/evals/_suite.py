@@ -30,10 +30,11 @@ class EvalSpec:
         n_tasks: Number of tasks for envs without a taskset (tasks are seeds ``seed + i``).
         reward_config: Partial reward config pushed with ``POST /config`` before the eval (e.g. weights).
         n_samples: Samples per task (pass@k needs ``n_samples >= k``).
-        seed: Base seed; sample ``j`` of task ``i`` runs with seed ``seed + 1000 * j + i``.
+        seed: Base seed; task ``i`` runs with seed ``seed + i`` (every sample of a task uses the same seed).
         max_turns: Turn budget of one episode.
         sampling: Policy sampling parameters (temperature, max_new_tokens, top_p...).
-        success_threshold: Reward at or above which an episode counts as a success.
+        success_threshold: Reward (or ``success_component``) at or above which an episode is a success.
+        success_component: Raw reward component that decides success (None: the weighted reward).
         pass_k: The k values to report pass@k for.
         tolerance: Allowed absolute drift per numeric result field when verifying (0 = exact).
     """
@@ -51,12 +52,9 @@ class EvalSpec:
     max_turns: int = 1
     sampling: dict[str, Any] = field(default_factory=lambda: {"temperature": 0.0, "max_new_tokens": 64})
     success_threshold: float = 1.0
+    success_component: str | None = None
     pass_k: list[int] = field(default_factory=lambda: [1])
     tolerance: float = 0.0
-
-    def episode_seed(self, task_index: int, sample: int) -> int:
-        """The seed of one episode; documented in the class docstring so bundles are re-runnable."""
-        return self.seed + 1000 * sample + task_index
 
 
 @dataclass

@@ -1,0 +1,338 @@
+"""``mode=eval`` and ``mode=verify``: run a suite into a bundle, resume it, re-run a bundle and compare.
+
+Flow of one eval run:
+
+1. The suite comes from ``eval.suite`` (a ``conf/eval/<suite>.yaml``), or is the one eval of the configured
+   env/taskset/rubric; ``eval.bundle=DIR`` instead re-runs the suite and config stored in a bundle (command
+   line overrides still apply, which is how ``verify`` notices a changed model or weight).
+2. Identity = hash of the suite, the policy identity and every eval's task ids. The bundle directory
+   (``eval.out``; default ``outputs/evals/<suite>-<identity>``) remembers it, so re-running the same command
+   after Ctrl-C or SIGKILL resumes: finished episodes are kept, missing ones run, none is counted twice.
+3. Per eval: env servers from the configured provider, the eval's reward config pushed, a determinism probe
+   (two resets with the same task and seed must give the same first observation, else the bundle records
+   ``reproducible: false``), then episodes in waves over the session pool, each written durably as it ends.
+4. ``results.json``, ``manifest.json``, ``suite.yaml``, ``config.yaml`` and ``report.html`` are written from
+   the episode log sorted by key, so concurrency never changes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+
+from ._manifest import build_manifest, environment_identity, hash_tree
+from ._metrics import aggregate
+from ._records import EpisodeLog
+from ._report import write_report
+from ._suite import EvalSpec, Suite, stable_hash
+from ._tasks import EvalTask, TaskList, tasks_for
+from ._verify import compare, format_table
+
+log = logging.getLogger(__name__)
+
+
+SUCCESS_COMPONENTS = {"arith": "correct", "coding": "tests", "tools": "correct", "wordle": "solved"}
+"""Default success component of the default suite per shipped env (the others judge the weighted reward)."""
+
+
+class EvalError(RuntimeError):
+    """An eval could not run (bad suite, a bundle dir holding another eval, ...)."""
+
+
+def suite_from_cfg(cfg: DictConfig) -> Suite:
+    """The suite a composed config asks for (``eval.suite``, or the one eval of env/taskset/rubric)."""
+    ev = cfg.eval
+    raw = OmegaConf.to_container(ev.suite, resolve=True) if ev.get("suite") else None
+    if raw:
+        suite = Suite.from_dict(raw)  # type: ignore[arg-type]
+    else:
+        from openenv_harness.harness.train import rubric_update
+
+        taskset = cfg.get("taskset")
+        if taskset is not None and not taskset.get("ref"):
+            taskset = None
+        spec = EvalSpec(
+            name=str(cfg.env.id),
+            env=str(cfg.env.id),
+            env_kwargs=dict(OmegaConf.to_container(cfg.env.kwargs, resolve=True) or {}),  # type: ignore[arg-type]
+            taskset=str(taskset.ref) if taskset else None,
+            split=str(taskset.get("eval_split") or "test") if taskset else "test",
+            n_tasks=int(ev.get("num_tasks") or 10),
+            reward_config=rubric_update(cfg.rubric),
+            n_samples=int(ev.get("num_samples") or 1),
+            seed=int(ev.get("seed") or 0),
+            max_turns=int(cfg.env.max_turns),
+            sampling={"temperature": float(ev.temperature), "max_new_tokens": int(cfg.policy.max_new_tokens)},
+            success_component=SUCCESS_COMPONENTS.get(str(cfg.env.id)),
+        )
+        suite = Suite(name=str(ev.get("name") or "default"), evals=[spec])
+        if suite.name == "none":
+            suite.name = "default"
+    limit = ev.get("limit")
+    if limit is not None:
+        for spec in suite.evals:
+            spec.limit = int(limit) if spec.limit is None else min(int(limit), spec.limit)
+    for spec in suite.evals:
+        if spec.taskset and "taskset" not in spec.env_kwargs:
+            spec.env_kwargs["taskset"] = spec.taskset
+    return suite
+
+
+def policy_identity(policy: Any) -> dict[str, Any]:
+    """What identifies a policy in a bundle: its description plus a hash of its weights when local."""
+    ident = dict(policy.describe())
+    path = getattr(policy, "model_path", None)
+    if path and Path(path).is_dir():
+        ident["model_hash"] = hash_tree(Path(path), ("*.safetensors", "*.json", "*.model", "*.txt"))
+    if ident.get("name") == "scripted":
+        from openenv_harness.harness import adapters
+
+        ident["source_hash"] = hash_tree(Path(adapters.__file__).parent, ("adapters.py",))
+    ident["id"] = ident.get("model") or ident.get("name")
+    return ident
+
+
+def _records_from(
+    episodes: list[Any], spec: EvalSpec, batch: list[tuple[EvalTask, int]], dt: float
+) -> list[dict]:
+    out = []
+    for ep, (task, sample) in zip(episodes, batch, strict=True):
+        turns = [dataclasses.asdict(t) for t in ep.turns]
+        out.append(
+            {
+                "eval": spec.name,
+                "task_id": task.task_id,
+                "sample": sample,
+                "seed": task.seed,
+                "env_task_id": ep.task_id,
+                "transcript": turns,
+                "reward": None if ep.error else float(ep.reward),
+                "reward_components": dict(ep.components),
+                "done": bool(ep.done),
+                "error": ep.error,
+                "timings": {"batch_wall_s": round(dt, 4)},
+            }
+        )
+    return out
+
+
+def _probe(runtime: Any, task: EvalTask) -> bool:
+    """Two resets with the same task and seed must give the same first observation."""
+    from openenv_harness.harness.rollout import Task, first_observations
+
+    t = Task(task.seed, dict(task.reset_kwargs))
+    a, b = runtime.loop.run(first_observations(runtime, [t, t]))
+    return bool(a == b)
+
+
+def _run_one(
+    cfg: DictConfig, spec: EvalSpec, tasks: TaskList, log_: EpisodeLog, policy: Any, adapter: Any
+) -> bool:
+    from openenv_harness.harness.rollout import Task, run_episodes
+    from openenv_harness.harness.runtime import EnvRuntime
+
+    todo = [
+        (t, j) for t in tasks.tasks for j in range(spec.n_samples) if not log_.has((spec.name, t.task_id, j))
+    ]
+    with EnvRuntime(cfg.runtime, spec.env, spec.env_kwargs, cfg.server) as runtime:
+        if spec.reward_config:
+            runtime.provider.push_config(spec.reward_config)
+        reproducible = _probe(runtime, tasks.tasks[0]) if tasks.tasks else True
+        wave = max(1, runtime.size)
+        for start in range(0, len(todo), wave):
+            batch = todo[start : start + wave]
+            t0 = time.perf_counter()
+            episodes = runtime.loop.run(
+                run_episodes(
+                    runtime,
+                    policy,
+                    adapter,
+                    [Task(t.seed, dict(t.reset_kwargs)) for t, _ in batch],
+                    system_prompt=cfg.policy.get("system_prompt"),
+                    max_turns=spec.max_turns,
+                    temperature=float(spec.sampling.get("temperature", 0.0)),
+                    phase="eval",
+                )
+            )
+            for rec in _records_from(episodes, spec, batch, time.perf_counter() - t0):
+                log_.append(rec)
+            log.info("eval %s: %d/%d episodes", spec.name, start + len(batch), len(todo))
+    return reproducible
+
+
+def _bundle_dir(cfg: DictConfig, suite: Suite, identity: str) -> Path:
+    out = cfg.eval.get("out")
+    if out:
+        return Path(str(out))
+    return Path("outputs") / "evals" / f"{suite.name}-{identity[:12]}"
+
+
+def _check_identity(bundle: Path, identity: str, resume: bool) -> None:
+    marker = bundle / "identity.json"
+    if marker.exists():
+        stored = json.loads(marker.read_text())["identity"]
+        if stored != identity:
+            raise EvalError(
+                f"{bundle} holds a different eval (identity {stored[:12]}, this one is {identity[:12]}): "
+                "choose another eval.out or remove the directory"
+            )
+        if not resume and (bundle / "episodes.jsonl").exists():
+            raise EvalError(f"{bundle} already has episodes and eval.resume=false: remove it or resume")
+    bundle.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"identity": identity}))
+
+
+def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """Run (or resume) the suite ``cfg`` describes into a bundle.
+
+    Args:
+        cfg: The composed config.
+        bundle: Output directory (default: ``eval.out`` or ``outputs/evals/<suite>-<identity>``).
+
+    Returns:
+        ``(bundle dir, results, manifest)``.
+    """
+    from openenv_harness.harness.adapters import adapter_for
+    from openenv_harness.harness.policies import make_policy
+
+    suite = suite_from_cfg(cfg)
+    if not suite.evals:
+        raise EvalError("the suite has no evals: name one with eval=SUITE or configure env=...")
+    plans = {spec.name: tasks_for(spec) for spec in suite.evals}
+    adapters = {spec.name: adapter_for(spec.env, cfg.env.get("action_field")) for spec in suite.evals}
+    first = suite.evals[0]
+    policy = make_policy(cfg.policy, adapters[first.name])
+    try:
+        ident_policy = policy_identity(policy)
+        suite_hash = stable_hash(suite.to_dict())
+        identity = stable_hash(
+            {
+                "suite": suite_hash,
+                "policy": ident_policy,
+                "tasks": {k: [t.task_id for t in v.tasks] for k, v in plans.items()},
+            }
+        )
+        bundle = bundle or _bundle_dir(cfg, suite, identity)
+        _check_identity(bundle, identity, bool(cfg.eval.get("resume", True)))
+        (bundle / "suite.yaml").write_text(yaml.safe_dump(suite.to_dict(), sort_keys=False))
+        (bundle / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        log_ = EpisodeLog(bundle / "episodes.jsonl")
+        reproducible: dict[str, bool] = {}
+        for spec in suite.evals:
+            if spec.env != first.env:
+                policy.close()
+                policy = make_policy(cfg.policy, adapters[spec.name])
+            reproducible[spec.name] = _run_one(cfg, spec, plans[spec.name], log_, policy, adapters[spec.name])
+    finally:
+        policy.close()
+    records = log_.sorted_records()
+    results: dict[str, Any] = {"suite": suite.name, "identity": identity, "evals": {}}
+    for spec in suite.evals:
+        agg = aggregate(
+            [r for r in records if r["eval"] == spec.name],
+            success_threshold=spec.success_threshold,
+            success_component=spec.success_component,
+            ks=spec.pass_k,
+        )
+        agg["reproducible"] = reproducible[spec.name]
+        results["evals"][spec.name] = agg
+    manifest = build_manifest(
+        suite_hash=suite_hash,
+        policy={**ident_policy, "sampling": {s.name: s.sampling for s in suite.evals}},
+        datasets={k: v.dataset for k, v in plans.items()},
+        environments={
+            s.name: {
+                **environment_identity(s.env),
+                "kwargs": s.env_kwargs,
+                "reward_config": s.reward_config,
+                "runtime": str(cfg.runtime.provider),
+            }
+            for s in suite.evals
+        },
+        judges={s.name: s.reward_config.get("judge") for s in suite.evals if s.reward_config.get("judge")},
+    )
+    manifest["reproducible"] = reproducible
+    (bundle / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    write_report(bundle, results, manifest)
+    return bundle, results, manifest
+
+
+def _bundle_cfg(cfg: DictConfig) -> DictConfig:
+    """The config stored in ``eval.bundle``, with this command line's overrides applied on top."""
+    bundle = Path(str(cfg.eval.bundle))
+    if not (bundle / "config.yaml").exists():
+        raise EvalError(f"{bundle} is not an eval bundle (no config.yaml)")
+    stored = OmegaConf.load(bundle / "config.yaml")
+    overrides: list[str] = []
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        overrides = list(HydraConfig.get().overrides.task)
+    except ValueError:
+        pass
+    skip = ("mode=", "eval.bundle=", "eval.out=")
+    dotlist = [
+        o.lstrip("+~") for o in overrides if not o.startswith(skip) and "=" in o and not o.startswith("hydra")
+    ]
+    group_like = [
+        o for o in dotlist if o.split("=", 1)[0] in ("policy", "env", "rubric", "runtime", "taskset")
+    ]
+    if group_like:
+        raise EvalError(
+            f"re-running a bundle takes field overrides (e.g. policy.path=DIR), not group choices: {group_like}"
+        )
+    merged = OmegaConf.merge(stored, OmegaConf.from_dotlist(dotlist))
+    assert isinstance(merged, DictConfig)
+    merged.mode = cfg.mode
+    return merged
+
+
+def run_eval(cfg: DictConfig) -> int:
+    """``mode=eval``: run the suite (or the bundle in ``eval.bundle``) and write a bundle; exit code 0."""
+    if cfg.eval.get("bundle"):
+        cfg = _bundle_cfg(cfg)
+        out = cfg.eval.get("out")
+        bundle_path = Path(str(out)) if out else None
+    else:
+        bundle_path = None
+    bundle, results, _ = execute(cfg, bundle_path)
+    for name, r in results["evals"].items():
+        print(
+            f"eval {name}: success {r['success_rate']} ± {r['success_stderr']}, mean reward {r['reward_mean']}, "
+            f"errors {r['error_rate']:.3f}, reproducible {r['reproducible']}"
+        )
+    print(f"bundle: {bundle}")
+    return 0
+
+
+def run_verify(cfg: DictConfig) -> int:
+    """``mode=verify eval.bundle=DIR``: re-run the bundle and compare; 1 on drift beyond tolerance."""
+    if not cfg.eval.get("bundle"):
+        raise EvalError("mode=verify needs eval.bundle=DIR (a bundle written by mode=eval)")
+    stored_dir = Path(str(cfg.eval.bundle))
+    rerun_cfg = _bundle_cfg(cfg)
+    stored_results = json.loads((stored_dir / "results.json").read_text())
+    stored_manifest = json.loads((stored_dir / "manifest.json").read_text())
+    with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
+        _, results, manifest = execute(rerun_cfg, Path(tmp) / "bundle")
+    suite = Suite.from_dict(yaml.safe_load((stored_dir / "suite.yaml").read_text()))
+    results.pop("identity", None)
+    stored_results = {k: v for k, v in stored_results.items() if k != "identity"}
+    diffs = compare(
+        stored_results,
+        results,
+        stored_manifest,
+        manifest,
+        tolerances={e.name: e.tolerance for e in suite.evals},
+    )
+    print(format_table(diffs))
+    return 1 if diffs else 0

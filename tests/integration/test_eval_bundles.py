@@ -1,0 +1,189 @@
+"""End-to-end eval bundles through the real CLI: write, verify, drift detection, resume after SIGKILL."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, cwd: Path, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "openenv_harness", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
+        )
+    return proc
+
+
+def scrub(records: list[dict]) -> list[dict]:
+    """Episode records without wall-clock timings (the only field that may differ between runs)."""
+    out = []
+    for r in records:
+        r = dict(r)
+        r.pop("timings", None)
+        out.append(r)
+    return sorted(out, key=lambda r: (r["eval"], r["task_id"], r["sample"]))
+
+
+def read_episodes(bundle: Path) -> list[dict]:
+    return [json.loads(line) for line in (bundle / "episodes.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture()
+def arith_taskset(tmp_path: Path) -> Path:
+    dst = tmp_path / "arith_ts"
+    shutil.copytree(ROOT / "tasksets" / "arith", dst)
+    return dst
+
+
+BASE = ("env=arith", "policy=scripted", "runtime=inprocess", "eval.limit=12")
+
+
+def test_bundle_verify_and_drift(tmp_path: Path, arith_taskset: Path) -> None:
+    bundle = tmp_path / "bundle"
+    out = cli("mode=eval", *BASE, f"taskset.ref={arith_taskset}", f"eval.out={bundle}", cwd=tmp_path)
+    assert f"bundle: {bundle}" in out.stdout
+    for name in (
+        "suite.yaml",
+        "config.yaml",
+        "manifest.json",
+        "episodes.jsonl",
+        "results.json",
+        "report.html",
+    ):
+        assert (bundle / name).is_file(), name
+    results = json.loads((bundle / "results.json").read_text())
+    arith = results["evals"]["arith"]
+    assert arith["n_episodes"] == 12 and arith["error_rate"] == 0.0
+    assert arith["reproducible"] is True
+    assert set(arith["components"]) == {"correct", "format"}
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["datasets"]["arith"]["content_hash"].startswith("sha256:")
+    assert manifest["policy"]["name"] == "scripted"
+    assert manifest["packages"]["pydantic"]
+    assert len(read_episodes(bundle)) == 12
+
+    ok = cli("mode=verify", f"eval.bundle={bundle}", cwd=tmp_path)
+    assert "no differences" in ok.stdout
+
+    # A rubric weight changed: verify fails and names the weight (identity) and the moved rewards (results).
+    drift = cli(
+        "mode=verify", f"eval.bundle={bundle}", "+rubric.weights.format=0.5", cwd=tmp_path, check=False
+    )
+    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert "environments.arith.reward_config.weights.format" in drift.stdout
+    assert "evals.arith.reward_mean" in drift.stdout
+
+    # A dataset row changed: the content hash names it.
+    import pyarrow.parquet as pq
+
+    test_file = next(arith_taskset.rglob("test*.parquet"))
+    table = pq.read_table(test_file).to_pylist()
+    table[0]["question"] = table[0]["question"].replace("+", "+ 1 +", 1)
+    import pyarrow as pa
+
+    pq.write_table(pa.Table.from_pylist(table), test_file)
+    drift = cli("mode=verify", f"eval.bundle={bundle}", cwd=tmp_path, check=False)
+    assert drift.returncode == 1
+    assert "datasets.arith.content_hash" in drift.stdout
+
+
+def test_resume_after_sigkill_equals_uninterrupted(tmp_path: Path) -> None:
+    args = (
+        "mode=eval",
+        "env=arith",
+        "policy=scripted",
+        "runtime=local",
+        "runtime.sessions=1",
+        "eval.num_tasks=40",
+    )
+    full = tmp_path / "full"
+    cli(*args, f"eval.out={full}", cwd=tmp_path)
+
+    part = tmp_path / "part"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openenv_harness", *args, f"eval.out={part}"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    log = part / "episodes.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if log.exists() and len(log.read_text().splitlines()) >= 5:
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # the env server subprocesses die with the group
+    proc.wait(timeout=30)
+    done_before = len(read_episodes(part))
+    assert 5 <= done_before < 40, done_before
+    assert not (part / "results.json").exists()
+
+    cli(*args, f"eval.out={part}", cwd=tmp_path)
+    assert scrub(read_episodes(part)) == scrub(read_episodes(full))
+    a = json.loads((part / "results.json").read_text())
+    b = json.loads((full / "results.json").read_text())
+    assert a == b
+
+
+def test_bundle_dir_of_another_eval_is_refused(tmp_path: Path) -> None:
+    bundle = tmp_path / "b"
+    cli("mode=eval", *BASE, "eval.num_tasks=3", f"eval.out={bundle}", cwd=tmp_path)
+    other = cli("mode=eval", *BASE, "eval.num_tasks=4", f"eval.out={bundle}", cwd=tmp_path, check=False)
+    assert other.returncode != 0
+    assert "holds a different eval" in other.stderr + other.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")
+def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    cli("mode=eval", *BASE, f"eval.out={bundle}", cwd=tmp_path)
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1000,900",
+            f"--screenshot={shot}",
+            (bundle / "report.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    # A rendered page with a table and two plots is far from a blank screenshot: check pixel variety.
+    from PIL import Image
+
+    img = Image.open(shot).convert("RGB")
+    colors = img.getcolors(maxcolors=1_000_000)
+    assert colors is not None and len(colors) > 50
