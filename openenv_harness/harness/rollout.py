@@ -109,6 +109,7 @@ async def score_actions(
     """Reset with each task's seed and step once with its action, concurrently over the pool.
 
     Args:
+        runtime: The run's env runtime (its session pool).
         items: ``(task, prompt, completion, action)`` per completion.
 
     Returns:

@@ -31,7 +31,7 @@ def collect_jobs(sweep_dir: str | Path) -> list[dict[str, Any]]:
     """One row per job dir with a ``run.json`` (or a ``.hydra`` folder) under ``sweep_dir``."""
     rows: list[dict[str, Any]] = []
     root = Path(sweep_dir)
-    dirs = sorted({p.parent for p in root.rglob(".hydra/config.yaml")} - {root}, key=lambda p: str(p))
+    dirs = sorted({p.parent.parent for p in root.rglob(".hydra/config.yaml")} - {root}, key=str)
     for job in dirs:
         row: dict[str, Any] = {"job": str(job.relative_to(root)), "overrides": _overrides(job)}
         rec_path = job / "run.json"

@@ -43,10 +43,8 @@ def run_dir_of(cfg: DictConfig) -> Path:
 
 def rubric_update(rubric: Any) -> dict[str, Any]:
     """The initial ``POST /config`` body a ``rubric`` config asks for (empty: keep the env's defaults)."""
-    update: dict[str, Any] = (
-        OmegaConf.to_container(rubric.overrides, resolve=True) if rubric.overrides else {}
-    )  # type: ignore[assignment]
-    update = dict(update or {})
+    raw = OmegaConf.to_container(rubric.overrides, resolve=True) if rubric.overrides else {}
+    update: dict[str, Any] = {str(k): v for k, v in raw.items()} if isinstance(raw, dict) else {}
     if rubric.weights:
         update["weights"] = {**dict(update.get("weights") or {}), **dict(rubric.weights)}
     return update
