@@ -1,5 +1,5 @@
 """The reference echo environment."""
 
-from .environment import EchoAction, EchoConfig, EchoEnvironment, EchoObservation
+from .environment import EchoAction, EchoConfig, EchoEnvironment, EchoObservation, SyncEchoEnvironment
 
-__all__ = ["EchoAction", "EchoConfig", "EchoEnvironment", "EchoObservation"]
+__all__ = ["EchoAction", "EchoConfig", "EchoEnvironment", "EchoObservation", "SyncEchoEnvironment"]

@@ -46,8 +46,12 @@ class EchoConfig:
     weights: dict[str, float] = field(default_factory=lambda: {"length": 0.1})
 
 
-class EchoEnvironment(Environment[EchoAction, EchoObservation]):
-    """Echoes messages; reward proportional to message length.
+class SyncEchoEnvironment(Environment[EchoAction, EchoObservation]):
+    """Echoes messages; reward proportional to message length (synchronous methods only).
+
+    Servers run this variant on their worker thread pool; :class:`EchoEnvironment` adds non-blocking async
+    variants that run on the event loop. Both behave identically otherwise, so benchmarks and tests can compare
+    the two execution paths on the same environment.
 
     Args:
         max_steps: Steps after which the episode is done.
@@ -55,7 +59,7 @@ class EchoEnvironment(Environment[EchoAction, EchoObservation]):
         sleep_on: A message prefix ``sleep:<seconds>`` makes ``step`` sleep that long (to test timeouts).
     """
 
-    name = "echo"
+    name = "echo-sync"
     description = "Echoes the agent's message; reward is its length times weights.length."
     version = "0.1.0"
     action_type = EchoAction
@@ -81,24 +85,11 @@ class EchoEnvironment(Environment[EchoAction, EchoObservation]):
         self._done = False
         return EchoObservation(greeting=greeting, metadata=self.base_metadata())
 
-    async def reset_async(
-        self, seed: int | None = None, episode_id: str | None = None, **task: Any
-    ) -> EchoObservation:
-        """Same as :meth:`reset`; it never blocks, so servers may await it on their event loop."""
-        return self.reset(seed=seed, episode_id=episode_id, **task)
-
     def step(self, action: EchoAction, timeout_s: float | None = None) -> EchoObservation:
         """Echo the message back and score it."""
         delay = self._check(action)
         if delay:
             time.sleep(delay)
-        return self._apply(action)
-
-    async def step_async(self, action: EchoAction, timeout_s: float | None = None) -> EchoObservation:
-        """Same as :meth:`step`, sleeping with ``asyncio.sleep`` so it never blocks an event loop."""
-        delay = self._check(action)
-        if delay:
-            await asyncio.sleep(delay)
         return self._apply(action)
 
     def _check(self, action: EchoAction) -> float:
@@ -132,3 +123,28 @@ class EchoEnvironment(Environment[EchoAction, EchoObservation]):
     def state(self) -> EchoState:
         """Current episode state."""
         return self._state
+
+
+class EchoEnvironment(SyncEchoEnvironment):
+    """The reference echo environment, with non-blocking async variants (run on a server's event loop).
+
+    Args:
+        max_steps: Steps after which the episode is done.
+        crash_on: A message that makes ``step`` raise (to test that a crashing env never takes a server down).
+        sleep_on: A message prefix ``sleep:<seconds>`` makes ``step`` sleep that long (to test timeouts).
+    """
+
+    name = "echo"
+
+    async def reset_async(
+        self, seed: int | None = None, episode_id: str | None = None, **task: Any
+    ) -> EchoObservation:
+        """Same as :meth:`reset`; it never blocks, so servers may await it on their event loop."""
+        return self.reset(seed=seed, episode_id=episode_id, **task)
+
+    async def step_async(self, action: EchoAction, timeout_s: float | None = None) -> EchoObservation:
+        """Same as :meth:`step`, sleeping with ``asyncio.sleep`` so it never blocks an event loop."""
+        delay = self._check(action)
+        if delay:
+            await asyncio.sleep(delay)
+        return self._apply(action)

@@ -80,7 +80,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"LISTENING {url}", flush=True)
 
     serve(app, args.host, args.port, on_listening=announce, log_level=args.log_level)
+    _exit_past_stuck_threads()
     return 0
+
+
+def _exit_past_stuck_threads() -> None:
+    """Exit now if environment code is still stuck in a worker thread after the graceful shutdown.
+
+    The interpreter joins pool threads at exit, so a sync ``step`` that never returns (the reason its call
+    timed out) would keep a stopped server alive forever. Every session has been closed by now.
+    """
+    import threading
+
+    stuck = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()
+    ]
+    if stuck:
+        print(f"exiting with {len(stuck)} environment call(s) still running", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -95,3 +95,23 @@ def test_bad_arguments_fail_fast_with_a_clear_message(args: list[str], needle: s
         [sys.executable, "-m", "openenv_harness.server", *args], capture_output=True, text=True, timeout=30
     )
     assert proc.returncode == 2 and needle in proc.stderr and proc.stdout == "", proc.stderr
+
+
+def test_shutdown_does_not_wait_for_a_stuck_sync_env_call() -> None:
+    proc, url, _ = start("--env", "envs.echo:SyncEchoEnvironment", "--env-kwargs", '{"max_steps": 9}')
+    try:
+        with connect(url.replace("http", "ws") + "/ws") as ws:
+            ws.send(json.dumps({"type": "reset"}))
+            ws.recv(timeout=5)
+            ws.send(json.dumps({"type": "step", "data": {"message": "sleep:60"}, "timeout_s": 0.2}))
+            assert json.loads(ws.recv(timeout=5))["data"]["code"] == "TIMEOUT"
+            # the sync step keeps sleeping in its worker thread; SIGTERM must still stop the server promptly
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
+            assert time.monotonic() - t0 < 15
+        assert "still running" in proc.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

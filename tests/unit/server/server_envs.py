@@ -2,14 +2,10 @@
 
 import threading
 
-from envs.echo import EchoEnvironment
+from envs.echo import EchoEnvironment, SyncEchoEnvironment
 
-
-class SyncEcho(EchoEnvironment):
-    """Echo without its async variants: exercises the shared thread pool path."""
-
-    reset_async = None  # type: ignore[assignment]
-    step_async = None  # type: ignore[assignment]
+SyncEcho = SyncEchoEnvironment
+"""Echo without async variants: exercises the shared thread pool path."""
 
 
 class ClosingEcho(EchoEnvironment):
