@@ -1,0 +1,109 @@
+"""Per-execution overhead of the bubblewrap sandbox.
+
+    python bench/sandbox_bench.py [--n 200]
+
+Measures, for ``print(1)``, the wall time of one execution (spawn to reap, output captured):
+
+- ``bare python -I -S``: ``subprocess.run`` of the interpreter, no sandbox (the floor);
+- ``Sandbox(mode=none)``: our runner with rlimits (``prlimit``) but no isolation;
+- ``Sandbox(mode=bwrap)``: the real thing (prlimit + bwrap namespaces + setpriv to a leased uid);
+- ``bwrap bash true``: the same sandbox running ``bash -c true``;
+- ``episode open+close``: creating a sandbox (uid lease, work dir) and deleting it.
+
+Target: bwrap ``print(1)`` p50 < 25 ms. Prints one table and writes ``bench/results/sandbox.json``.
+Run it on a quiet machine (2 shared cores make p99 noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from openenv_harness.sandbox import Sandbox, SandboxConfig, bwrap_problem
+from openenv_harness.sandbox._bwrap import python_executable
+
+TARGET_P50_MS = 25.0
+
+
+def _stats(samples: list[float]) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in samples)
+    return {
+        "n": len(ms),
+        "p50_ms": statistics.median(ms),
+        "p99_ms": ms[min(len(ms) - 1, int(round(0.99 * (len(ms) - 1))))],
+        "mean_ms": statistics.fmean(ms),
+        "min_ms": ms[0],
+    }
+
+
+def _time(fn: Callable[[], Any], n: int, warmup: int = 5) -> dict[str, float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return _stats(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="executions per row")
+    args = parser.parse_args()
+    problem = bwrap_problem()
+    if problem is not None:
+        raise SystemExit(f"bwrap sandbox unavailable: {problem}")
+    py = python_executable()
+    rows: dict[str, dict[str, float]] = {}
+
+    def bare() -> None:
+        subprocess.run([py, "-I", "-S", "-c", "print(1)"], capture_output=True, check=True)
+
+    rows["bare python -I -S print(1)"] = _time(bare, args.n)
+    with Sandbox(SandboxConfig(mode="none")) as none_box:
+        rows["Sandbox(none) print(1)"] = _time(lambda: none_box.run("print(1)"), args.n)
+    with Sandbox() as box:
+        assert box.run("print(1)").stdout == "1\n"
+        rows["Sandbox(bwrap) print(1)"] = _time(lambda: box.run("print(1)"), args.n)
+        rows["Sandbox(bwrap) bash true"] = _time(lambda: box.run("true", "bash"), args.n)
+
+    def episode() -> None:
+        Sandbox().close()
+
+    rows["episode open+close (no run)"] = _time(episode, max(20, args.n // 4))
+
+    p50 = rows["Sandbox(bwrap) print(1)"]["p50_ms"]
+    width = max(len(k) for k in rows)
+    print(f"{'case':<{width}}  {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'min ms':>8} {'n':>5}")
+    for name, r in rows.items():
+        print(
+            f"{name:<{width}}  {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['mean_ms']:8.2f} {r['min_ms']:8.2f} "
+            f"{int(r['n']):5d}"
+        )
+    verdict = "PASS" if p50 < TARGET_P50_MS else "FAIL"
+    print(f"target: bwrap print(1) p50 < {TARGET_P50_MS} ms -> {p50:.2f} ms {verdict}")
+    out = {
+        "bench": "sandbox",
+        "target_p50_ms": TARGET_P50_MS,
+        "pass": p50 < TARGET_P50_MS,
+        "rows": rows,
+        "host": {"python": platform.python_version(), "cpus": os.cpu_count(), "loadavg": os.getloadavg()},
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    path = Path(__file__).parent / "results" / "sandbox.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
