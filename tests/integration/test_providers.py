@@ -213,3 +213,23 @@ def test_make_provider_kinds() -> None:
         make_provider("kubernetes")
     with pytest.raises(ValueError, match="LocalProcessProvider"):
         make_provider("local", env="echo", n_server=2)
+
+
+def test_servers_die_with_the_interpreter() -> None:
+    """A provider never stopped by its owner is stopped at interpreter exit (atexit): no orphan servers."""
+    import subprocess
+    import sys
+
+    code = (
+        "from openenv_harness.runtime import LocalProcessProvider\n"
+        "p = LocalProcessProvider('echo', n_servers=2)\n"
+        "p.start()\n"
+        "print(*p.pids, flush=True)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    pids = [int(x) for x in out.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in pids)
