@@ -377,6 +377,21 @@ class Rubric:
                 rubric.config = validate_config(type(rubric).Config, entry["config"], want)
             rubric.set_extra_state(entry.get("state") or {})
 
+    # ----- copying / pickling: the parent link is a weakref, rebuilt from the parent's side --------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_parent"] = None
+        state["_async_cache"] = None
+        state["context"] = dict(self.context)  # a mappingproxy cannot be pickled
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__["context"] = MappingProxyType(state["context"]) if state.get("context") else _EMPTY
+        # Children were restored before their parent (pickle and deepcopy build the state first).
+        for child in self._children.values():
+            object.__setattr__(child, "_parent", weakref.ref(self))
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}({self.config})"]
         for name, child in self._children.items():

@@ -101,3 +101,14 @@ def test_invalid_child_names_and_clashes():
         WeightedSum({"a.b": Const()})
     with pytest.raises(RubricError, match="clashes"):
         WeightedSum({"forward": Const()})
+
+
+def test_deepcopy_and_pickle_keep_the_tree_linked():
+    import copy
+    import pickle
+
+    ws = WeightedSum({"inner": WeightedSum({"x": Length(scale=2.0)}), "y": Const()}, weights={"y": 0.5})
+    for clone in (copy.deepcopy(ws), pickle.loads(pickle.dumps(ws))):
+        assert clone.inner.x is not ws.inner.x
+        assert clone.inner.x.path == "inner.x" and clone.inner.x._parent() is clone.inner
+        assert clone.score("abc", None).components == ws.score("abc", None).components
