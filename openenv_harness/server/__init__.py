@@ -7,9 +7,10 @@ directly). ``python -m openenv_harness.server --env echo`` serves from the comma
 """
 
 from ._app import PROTOCOL, Lifespan, create_app, resolve_env
+from ._executor import default_executor, make_executor
 from ._http import SESSION_HEADER
 from ._serve import bind_socket, make_server, serve, url_of
-from ._session import EnvFactory, Session, default_executor, make_executor
+from ._session import EnvFactory, Session
 from ._sessions import SessionRegistry, reap_interval
 from ._thread import serve_in_thread
 from ._wire import HTTP_STATUS

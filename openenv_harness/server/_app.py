@@ -19,8 +19,9 @@ from starlette.websockets import WebSocket
 from openenv_harness.spec import ConfigHolder, EnvError, Environment, ErrorCode
 from openenv_harness.spec import spec as env_spec
 
+from ._executor import make_executor
 from ._http import error_response, http_endpoints, json_response, read_json
-from ._session import EnvFactory, make_executor
+from ._session import EnvFactory
 from ._sessions import SessionRegistry
 from ._ws import serve_websocket
 

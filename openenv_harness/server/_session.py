@@ -36,8 +36,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
-import os
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -54,33 +52,10 @@ from openenv_harness.spec import (
     observation_to_wire,
 )
 
+from ._executor import close_quietly, default_executor
 from ._wire import validation_message
 
 EnvFactory = Callable[[], Environment[Any, Any]]
-
-_default_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_default_pool_lock = threading.Lock()
-
-
-def default_worker_count() -> int:
-    """Workers of an env thread pool: a few per core (env code that blocks on I/O releases the GIL)."""
-    return min(32, (os.cpu_count() or 1) + 4)
-
-
-def make_executor(max_workers: int | None = None) -> concurrent.futures.ThreadPoolExecutor:
-    """A bounded thread pool for synchronous environment code (threads are started lazily, on demand)."""
-    return concurrent.futures.ThreadPoolExecutor(
-        max_workers=max_workers or default_worker_count(), thread_name_prefix="openenv-env"
-    )
-
-
-def default_executor() -> concurrent.futures.ThreadPoolExecutor:
-    """The process-wide pool used by sessions created without one (e.g. by the in-process provider)."""
-    global _default_pool
-    with _default_pool_lock:
-        if _default_pool is None:
-            _default_pool = make_executor()
-        return _default_pool
 
 
 def _async_variant(env: Any, name: str) -> Callable[..., Any] | None:
@@ -241,7 +216,7 @@ class Session:
             )
         old = self.env
         executor = self._executor
-        stuck.add_done_callback(lambda _f: executor.submit(_close_quietly, old))
+        stuck.add_done_callback(lambda _f: executor.submit(close_quietly, old))
         self._stuck = None
         self._bind(self.factory())
 
@@ -384,17 +359,17 @@ class Session:
 
             def _after(_f: Any) -> None:
                 try:
-                    executor.submit(_close_quietly, env).add_done_callback(lambda _g: done.set_result(None))
+                    executor.submit(close_quietly, env).add_done_callback(lambda _g: done.set_result(None))
                 except RuntimeError:  # pool already shut down
-                    _close_quietly(env)
+                    close_quietly(env)
                     done.set_result(None)
 
             stuck.add_done_callback(_after)
             return done
         try:
-            return self._executor.submit(_close_quietly, env)
+            return self._executor.submit(close_quietly, env)
         except RuntimeError:  # pool already shut down (interpreter exit): close here
-            _close_quietly(env)
+            close_quietly(env)
             return None
 
     # -- helpers --------------------------------------------------------------------------------------------
@@ -446,14 +421,4 @@ def _env_error(what: str, exc: Exception) -> EnvError:
     )
 
 
-def _close_quietly(env: Environment[Any, Any]) -> None:
-    """Close an env, swallowing its errors (a failing close must not take the server down)."""
-    try:
-        env.close()
-    except Exception:  # noqa: BLE001 - the env's bug; nothing the caller can do about it
-        import logging
-
-        logging.getLogger(__name__).exception("closing %s failed", type(env).__name__)
-
-
-__all__ = ["EnvFactory", "Session", "default_executor", "default_worker_count", "make_executor"]
+__all__ = ["EnvFactory", "Session"]
