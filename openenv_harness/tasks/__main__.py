@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="check a taskset's manifest, data, hidden columns and runtime target")
     v.add_argument("refs", nargs="+", metavar="REF", help="hf://datasets/ORG/NAME/ENV@REV or a local folder")
+    v.add_argument("--json", action="store_true", help="print one JSON object per reference")
     args = parser.parse_args(argv)
     try:  # the report is the output; datasets' per-split progress bars are noise here
         import datasets
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         datasets.disable_progress_bars()
     except ImportError:
         pass
-    return max(main_validate(ref) for ref in args.refs)
+    return max(main_validate(ref, as_json=args.json) for ref in args.refs)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ taskset.ref=REF`` print the report and exit 1 when there are errors.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -54,6 +55,16 @@ class Report:
     def ok(self) -> bool:
         """True when there are no errors."""
         return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (``ok``, ``errors``, ``warnings``, ``info``)."""
+        return {
+            "ref": self.ref,
+            "ok": self.ok,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "info": self.info,
+        }
 
     def format(self) -> str:
         """A human-readable report."""
@@ -176,8 +187,14 @@ def validate_taskset(ref: str) -> Report:
     return report
 
 
-def main_validate(ref: str, out: TextIO | None = None) -> int:
-    """Print the validation report of ``ref``; return 0 when valid, 1 otherwise (for CLIs)."""
+def main_validate(ref: str, out: TextIO | None = None, as_json: bool = False) -> int:
+    """Print the validation report of ``ref``; return 0 when valid, 1 otherwise (for CLIs).
+
+    Args:
+        ref: Taskset reference.
+        out: Stream to print to (stdout by default).
+        as_json: Print one JSON object instead of the text report.
+    """
     report = validate_taskset(ref)
-    print(report.format(), file=out or sys.stdout)
+    print(json.dumps(report.to_dict()) if as_json else report.format(), file=out or sys.stdout)
     return 0 if report.ok else 1

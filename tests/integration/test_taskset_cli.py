@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(*refs: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "openenv_harness.tasks", "validate", *refs],
+        [sys.executable, "-m", "openenv_harness.tasks", "validate", *refs],  # refs may include --json
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -87,3 +87,12 @@ def test_hf_reference_from_offline_cache_in_a_fresh_process(tmp_path: Path) -> N
         env={"HF_HOME": str(home), "HF_HUB_CACHE": str(home / "hub")},
     )
     assert proc.returncode == 1 and "HF_HUB_OFFLINE is set" in proc.stdout
+
+
+def test_json_output(tmp_path: Path) -> None:
+    import json
+
+    proc = _run("--json", "tasksets/arith")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["ok"] is True and report["info"]["arith.rows.test"] == 100 and report["errors"] == []

@@ -158,3 +158,19 @@ def test_seed_must_be_an_integer(source: TaskSource) -> None:
     for bad in ("3", 1.5, True):
         with pytest.raises(TasksetError, match="seed must be an integer"):
             source.select(seed=bad)  # type: ignore[arg-type]
+
+
+def test_concurrent_selects_agree(tmp_path: Path) -> None:
+    """Server sessions share one source across threads: results match a sequential run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = str(write_taskset(tmp_path / "ts"))
+    expected = [TaskSource.from_ref(root).select(seed=s).task_id for s in range(200)]
+
+    def work(offset: int) -> list[str]:
+        src = TaskSource(root)  # shared resolution, rows loaded lazily by whichever thread comes first
+        return [src.select(seed=s).task_id for s in range(200)]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(8)))
+    assert all(r == expected for r in results)
