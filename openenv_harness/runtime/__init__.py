@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     if name == "DockerProvider":
-        from ._docker import DockerProvider
+        from ._factory import docker_provider_class
 
-        return DockerProvider
+        return docker_provider_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -10,6 +10,19 @@ KINDS = ("inprocess", "local", "docker", "remote")
 """Provider kinds :func:`make_provider` knows."""
 
 
+def docker_provider_class() -> type[Provider]:
+    """Import ``DockerProvider`` (needs the ``docker`` SDK) and make it count as a :class:`Provider`.
+
+    It implements the same face; registering it keeps ``isinstance(p, Provider)`` true for every kind even
+    where it does not inherit from the base class.
+    """
+    from ._docker import DockerProvider
+
+    if not issubclass(DockerProvider, Provider):
+        Provider.register(DockerProvider)
+    return DockerProvider  # type: ignore[return-value]
+
+
 def make_provider(kind: str, **kwargs: Any) -> Provider:
     """Build a provider (not started; use it as a context manager or call ``start``).
 
@@ -39,7 +52,7 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
     elif kind == "remote":
         from ._remote import RemoteProvider as cls
     elif kind == "docker":
-        from ._docker import DockerProvider as cls
+        cls = docker_provider_class()
     else:
         raise ValueError(f"unknown provider kind {kind!r}; expected one of {', '.join(KINDS)}")
     try:

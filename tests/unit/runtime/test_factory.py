@@ -52,3 +52,11 @@ def test_inprocess_config_without_sockets() -> None:
     with pytest.raises(EnvError) as info:
         provider.push_config({"nope": 1})
     assert info.value.code == ErrorCode.CONFIG_INVALID
+
+
+def test_docker_kind_is_a_provider() -> None:
+    pytest.importorskip("docker")
+    provider = make_provider("docker", env="echo", n_servers=2)
+    assert isinstance(provider, Provider)
+    assert provider.urls == []  # built, not started
+    provider.stop()  # idempotent and harmless before start
