@@ -10,7 +10,8 @@ Building blocks:
   tree its ground truth (never put on observations); ``state_dict()`` / ``load_state_dict()``.
 * Containers: :class:`WeightedSum`, :class:`Sequential` / :class:`Gate` (fail-fast), :class:`RubricDict`,
   :class:`RubricList`; :class:`TrajectoryRubric` scores at episode end with discounted per-step credit and
-  handles truncation (``finish(truncated=True)``). :class:`JudgeRubric` asks an OpenAI-compatible model.
+  handles truncation (``finish(truncated=True)``). :class:`JudgeRubric` asks an OpenAI-compatible model,
+  :class:`McpToolRubric` calls a tool of an MCP server; both report failures as errors, never as 0.
 
 How an environment reports a step (decisions):
 
@@ -42,6 +43,7 @@ from ._build import RewardConfig, build_rubric, check_reward_config, config_upda
 from ._containers import Gate, RubricDict, RubricList, Sequential, WeightedSum
 from ._judge import JudgeError, JudgeRubric
 from ._logger import RewardLogger
+from ._mcp_judge import McpToolRubric
 from ._normalizer import RewardNormalizer
 from ._result import RewardResult, combine
 from ._text import action_text
@@ -51,6 +53,7 @@ __all__ = [
     "Gate",
     "JudgeError",
     "JudgeRubric",
+    "McpToolRubric",
     "RewardConfig",
     "RewardLogger",
     "RewardNormalizer",

@@ -44,6 +44,64 @@ class JudgeError(RubricError):
     """The judge could not produce a score (unreachable, HTTP error, unparsable answer)."""
 
 
+@dataclass
+class ScoreParsing:
+    """How a judge's text answer becomes a score in ``[0, 1]`` (shared by the HTTP and MCP judges).
+
+    Attributes:
+        score_pattern: Regex whose first group is the score; the last match in the answer wins.
+        score_min: Lowest score on the judge's scale (maps to 0.0).
+        score_max: Highest score on the judge's scale (maps to 1.0).
+    """
+
+    score_pattern: str = r"[Ss]core\s*[:=]\s*(-?\d+(?:\.\d+)?)"
+    score_min: float = 0.0
+    score_max: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.score_max <= self.score_min:
+            raise ValueError(
+                f"score_max ({self.score_max}) must be greater than score_min ({self.score_min})"
+            )
+        try:
+            groups = re.compile(self.score_pattern).groups
+        except re.error as exc:
+            raise ValueError(f"score_pattern {self.score_pattern!r} is not a valid regex: {exc}") from None
+        if groups < 1:
+            raise ValueError(f"score_pattern {self.score_pattern!r} needs a capture group for the score")
+
+
+def scale_score(raw: float, parsing: ScoreParsing, label: str, answer: str) -> float:
+    """Map ``raw`` from ``[score_min, score_max]`` to ``[0, 1]``; outside the range is a :class:`JudgeError`."""
+    lo, hi = parsing.score_min, parsing.score_max
+    if not lo <= raw <= hi:
+        raise JudgeError(f"{label}: judge score {raw} is outside [{lo}, {hi}]: {answer[:200]!r}")
+    return (raw - lo) / (hi - lo)
+
+
+def parse_score(answer: str, parsing: ScoreParsing, label: str) -> float:
+    """The last match of ``score_pattern`` in ``answer``, scaled to ``[0, 1]``.
+
+    Raises:
+        JudgeError: when nothing matches or the score is out of range.
+    """
+    matches = re.findall(parsing.score_pattern, answer)
+    if not matches:
+        raise JudgeError(f"{label}: unparsable judge answer (no match for score_pattern): {answer[:200]!r}")
+    last = matches[-1]
+    return scale_score(float(last[0] if isinstance(last, tuple) else last), parsing, label, answer)
+
+
+def fill_template(template: str, response: str, context: Any, label: str) -> str:
+    """``template.format(response=..., **context)`` with a clear error for a missing context key."""
+    try:
+        return template.format(response=response, **context)
+    except KeyError as exc:
+        raise JudgeError(
+            f"{label}: the template needs {exc} but the episode context has {sorted(context)}"
+        ) from None
+
+
 class JudgeRubric(Rubric):
     """Scores a response with a chat model; the parsed score is mapped to ``[0, 1]``.
 
@@ -56,7 +114,7 @@ class JudgeRubric(Rubric):
     """
 
     @dataclass
-    class Config:
+    class Config(ScoreParsing):
         """Judge parameters.
 
         Attributes:
@@ -69,9 +127,7 @@ class JudgeRubric(Rubric):
             top_p: Nucleus sampling.
             max_tokens: Answer budget.
             seed: Sampling seed, when the endpoint supports it.
-            score_pattern: Regex whose first group is the score; the last match in the answer wins.
-            score_min: Lowest score on the judge's scale (maps to 0.0).
-            score_max: Highest score on the judge's scale (maps to 1.0).
+            score_pattern, score_min, score_max: see :class:`ScoreParsing`.
             timeout_s: Per-request timeout.
             retries: Extra attempts after a connection error or a 5xx answer.
             text_field: Action field holding the response (``auto``: see ``action_text``).
@@ -86,60 +142,22 @@ class JudgeRubric(Rubric):
         top_p: float = 1.0
         max_tokens: int = 32
         seed: int | None = None
-        score_pattern: str = r"[Ss]core\s*[:=]\s*(-?\d+(?:\.\d+)?)"
-        score_min: float = 0.0
-        score_max: float = 10.0
         timeout_s: float = 30.0
         retries: int = 1
         text_field: str = "auto"
-
-        def __post_init__(self) -> None:
-            if self.score_max <= self.score_min:
-                raise ValueError(
-                    f"score_max ({self.score_max}) must be greater than score_min ({self.score_min})"
-                )
-            try:
-                if re.compile(self.score_pattern).groups < 1:
-                    raise ValueError(
-                        f"score_pattern {self.score_pattern!r} needs a capture group for the score"
-                    )
-            except re.error as exc:
-                raise ValueError(
-                    f"score_pattern {self.score_pattern!r} is not a valid regex: {exc}"
-                ) from None
 
     config: Config
 
     def messages(self, action: Any) -> list[dict[str, str]]:
         """The chat messages sent for ``action`` (the template filled from the response and the context)."""
-        try:
-            prompt = self.config.prompt_template.format(
-                response=action_text(action, self.config.text_field), **self.context
-            )
-        except KeyError as exc:
-            raise JudgeError(
-                f"{self._label()}: prompt_template needs {exc} but the episode context has {sorted(self.context)}"
-            ) from None
+        response = action_text(action, self.config.text_field)
+        prompt = fill_template(self.config.prompt_template, response, self.context, self._label())
         out = [{"role": "system", "content": self.config.system_prompt}] if self.config.system_prompt else []
         return [*out, {"role": "user", "content": prompt}]
 
     def parse_score(self, answer: str) -> float:
-        """Map the judge's answer to ``[0, 1]`` (last match of ``score_pattern``).
-
-        Raises:
-            JudgeError: when nothing matches or the score is outside ``[score_min, score_max]``.
-        """
-        matches = re.findall(self.config.score_pattern, answer)
-        if not matches:
-            raise JudgeError(
-                f"{self._label()}: unparsable judge answer (no match for score_pattern): {answer[:200]!r}"
-            )
-        last = matches[-1]
-        raw = float(last[0] if isinstance(last, tuple) else last)
-        lo, hi = self.config.score_min, self.config.score_max
-        if not lo <= raw <= hi:
-            raise JudgeError(f"{self._label()}: judge score {raw} is outside [{lo}, {hi}]: {answer[:200]!r}")
-        return (raw - lo) / (hi - lo)
+        """Map the judge's answer to ``[0, 1]`` (see :func:`parse_score`)."""
+        return parse_score(answer, self.config, self._label())
 
     def _request(self, action: Any) -> tuple[str, dict[str, Any], dict[str, str]]:
         cfg = self.config

@@ -127,7 +127,7 @@ def test_timeout_missing_context_and_missing_key(judge_server, monkeypatch):
     url, _ = judge_server
     with pytest.raises(JudgeError, match="timed out"):
         JudgeRubric(base_url=url, prompt_template="{response}", timeout_s=0.05, retries=0)("slow", None)
-    with pytest.raises(JudgeError, match=r"needs 'reference' but the episode context has \[\]"):
+    with pytest.raises(JudgeError, match=r"the template needs 'reference' but the episode context has \[\]"):
         JudgeRubric(base_url=url, prompt_template="{reference} {response}")("x", None)
     monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
     with pytest.raises(JudgeError, match="NO_SUCH_KEY_VAR"):
