@@ -231,3 +231,21 @@ def test_inprocess_provider_push_config_applies_at_next_reset() -> None:
         obs = env.step({"message": "please!"})
         assert obs.metadata["reward_weights"]["polite"] == 0.0 and obs.metadata["config_version"] == 1
         env.close()
+
+
+def test_http_sessions_also_switch_config_only_at_reset(url: str) -> None:
+    from openenv_harness.client import HTTPEnvClient
+
+    post(url, {"weights": {"shout": 1.0}})
+    env = HTTPEnvClient(url, token=TOKEN)
+    try:
+        v = env.reset(seed=3).metadata["config_version"]
+        assert env.step({"message": "yes!"}).metadata["reward_weights"]["shout"] == 1.0
+        env.push_config({"weights": {"shout": 0.5}})
+        mid = env.step({"message": "yes!"})
+        assert mid.metadata["reward_weights"]["shout"] == 1.0 and mid.metadata["config_version"] == v
+        env.reset(seed=3)
+        after = env.step({"message": "yes!"})
+        assert after.metadata["reward_weights"]["shout"] == 0.5 and after.metadata["config_version"] == v + 1
+    finally:
+        env.close()
