@@ -91,8 +91,8 @@ def run_sync(coro: Awaitable[Any]) -> Any:
 
 
 def snake_name(cls: type) -> str:
-    """``ExactMatch`` -> ``exact_match``: the component name of a rubric used as a root."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    """``ExactMatch`` -> ``exact_match``, ``LLMJudge`` -> ``llm_judge``: a root rubric's component name."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", cls.__name__).lower()
 
 
 class Rubric:
