@@ -15,13 +15,14 @@ import copy
 import dataclasses
 import json
 import math
+import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from openenv_harness.mcp import ToolCallError
+from openenv_harness.mcp import EpisodeDirectory, MCPToolsMixin, ToolCallError
 from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State
 
 from .data import POLICY, TOOLS, Goal, SupportDesk, build
@@ -68,6 +69,7 @@ class SupportState(State):
     user: str = "scripted"
     messages: int = 0
     tool_calls: int = 0
+    mcp_tool_calls: int = 0
     done: bool = True
 
 
@@ -84,7 +86,7 @@ class SupportConfig:
             raise ValueError(f"gamma: must be in [0, 1], got {self.gamma}")
 
 
-class SupportEnvironment(Environment[SupportAction, SupportObservation]):
+class SupportEnvironment(MCPToolsMixin, Environment[SupportAction, SupportObservation]):
     """Customer support with a simulated user and a database changed through tools.
 
     Args:
@@ -99,6 +101,11 @@ class SupportEnvironment(Environment[SupportAction, SupportObservation]):
     observation_type = SupportObservation
     state_type = SupportState
     config_type = SupportConfig
+
+    tool_registry = TOOLS
+    mcp_name = "openenv-support"
+    episodes: ClassVar[EpisodeDirectory] = EpisodeDirectory()
+    """Live episodes of this process, for MCP requests carrying ``X-OpenEnv-Episode-Id``."""
 
     def __init__(self, max_steps: int = 20, user: UserSimConfig | dict[str, Any] | None = None) -> None:
         super().__init__()
@@ -115,6 +122,9 @@ class SupportEnvironment(Environment[SupportAction, SupportObservation]):
         self._expected: dict[str, Any] = {}
         self._user: ScriptedUser | LLMUser | None = None
         self._state = SupportState()
+        self._lock = (
+            threading.RLock()
+        )  # step (server thread) and MCP tool calls (worker threads) share the db
 
     def reset(
         self, seed: int | None = None, episode_id: str | None = None, **task: Any
@@ -122,6 +132,13 @@ class SupportEnvironment(Environment[SupportAction, SupportObservation]):
         """Build the database and goal from the seed; the user opens the conversation."""
         if task:
             raise EnvError(ErrorCode.VALIDATION_ERROR, f"support takes no task arguments, got {sorted(task)}")
+        new_id = episode_id or uuid.uuid4().hex
+        with self._lock:
+            self.episodes.unbind(self._state.episode_id, self)
+            try:
+                self.episodes.bind(new_id, self)
+            except ValueError as exc:
+                raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
         db, goal, expected = build(seed)
         self._desk, self._goal, self._expected = SupportDesk(db), goal, expected
         self.rubric = build_rubric(self.reward_config.gamma)
@@ -129,9 +146,7 @@ class SupportEnvironment(Environment[SupportAction, SupportObservation]):
             context={"expected_db": expected, "must_say": goal.must_say, "current_db": self._current_db}
         )
         self._user = make_user(goal, self.user_config, seed)
-        self._state = SupportState(
-            episode_id=episode_id or uuid.uuid4().hex, seed=seed, user=self.user_config.kind, done=False
-        )
+        self._state = SupportState(episode_id=new_id, seed=seed, user=self.user_config.kind, done=False)
         opening = self._user.opening()
         return SupportObservation(
             user_message=opening, policy=POLICY, tools=TOOLS.describe(), metadata=self._meta()
@@ -139,6 +154,10 @@ class SupportEnvironment(Environment[SupportAction, SupportObservation]):
 
     def step(self, action: SupportAction, timeout_s: float | None = None) -> SupportObservation:
         """Send a message to the user or call a tool; the rubric scores the episode when it ends."""
+        with self._lock:
+            return self._step(action)
+
+    def _step(self, action: SupportAction) -> SupportObservation:
         if self._state.done or self._desk is None or self._user is None:
             raise EnvError(ErrorCode.EPISODE_DONE, "the episode is over; reset to start a new one")
         self._state.step_count += 1
@@ -149,9 +168,8 @@ class SupportEnvironment(Environment[SupportAction, SupportObservation]):
             obs.user_message, user_done = self._user.reply(action.message, self._desk.db)
         else:
             assert action.tool is not None
-            self._state.tool_calls += 1
             try:
-                obs.tool_result = json.dumps(TOOLS.call(self._desk, action.tool, action.args))
+                obs.tool_result = json.dumps(self.call_tool(action.tool, action.args, via_mcp=False))
             except ToolCallError as exc:
                 obs.tool_error = str(exc)
         obs.done = user_done or self._state.step_count >= self.max_steps
@@ -160,9 +178,28 @@ class SupportEnvironment(Environment[SupportAction, SupportObservation]):
         obs.reward = result.reward
         obs.metadata = {**self._meta(), **result.to_metadata()}
         if obs.done:
+            self.episodes.unbind(self._state.episode_id, self)
             obs.metadata["user_ended"] = user_done
             obs.metadata["step_credits"] = _credits(self.rubric, result.weights)
         return obs
+
+    def call_tool(self, name: str, args: dict[str, Any], via_mcp: bool = True) -> Any:
+        """Run one tool on this episode's database (shared by step-based calls and ``/mcp``).
+
+        Raises:
+            ToolCallError: if the episode is over or the tool failed (policy violations included).
+        """
+        with self._lock:
+            if self._state.done or self._desk is None:
+                raise ToolCallError("the episode is over: tools are no longer available")
+            self._state.tool_calls += 1
+            if via_mcp:
+                self._state.mcp_tool_calls += 1
+            return TOOLS.call(self._desk, name, args)
+
+    def close(self) -> None:
+        """Leave the episode directory."""
+        self.episodes.unbind(self._state.episode_id, self)
 
     @property
     def state(self) -> SupportState:

@@ -24,8 +24,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from openenv_harness.mcp import EpisodeDirectory, EpisodeNotFound, ToolCallError, ToolRegistry
-from openenv_harness.spec import Action, EnvError, Environment, EnvMetadata, ErrorCode, Observation, State
+from openenv_harness.mcp import EpisodeDirectory, MCPToolsMixin, ToolCallError, ToolRegistry
+from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State
 
 from .calculator import calculate
 from .database import SCHEMA, build_database, lock_read_only, run_query
@@ -105,7 +105,7 @@ class ToolsConfig:
     weights: dict[str, float] = field(default_factory=lambda: {"correct": 1.0})
 
 
-class ToolsEnvironment(Environment[ToolsAction, ToolsObservation]):
+class ToolsEnvironment(MCPToolsMixin, Environment[ToolsAction, ToolsObservation]):
     """Question answering over a per-episode sqlite database with MCP tools.
 
     Args:
@@ -123,6 +123,8 @@ class ToolsEnvironment(Environment[ToolsAction, ToolsObservation]):
     state_type = ToolsState
     config_type = ToolsConfig
 
+    tool_registry = TOOLS
+    mcp_name = "openenv-tools"
     episodes: ClassVar[EpisodeDirectory] = EpisodeDirectory()
     """Live episodes of this process, for MCP requests carrying ``X-OpenEnv-Episode-Id``."""
 
@@ -272,35 +274,3 @@ class ToolsEnvironment(Environment[ToolsAction, ToolsObservation]):
         self.episodes.unbind(self._state.episode_id, self)
 
     # --- server integration -----------------------------------------------------------------------------
-    @classmethod
-    def metadata(cls) -> EnvMetadata:
-        """Static description, listing the MCP tools."""
-        meta = super().metadata()
-        meta.tools = TOOLS.names()
-        meta.extra = {"mcp_path": "/mcp", "episode_header": "X-OpenEnv-Episode-Id"}
-        return meta
-
-    @classmethod
-    def setup_app(cls, app: Any, sessions: Any) -> None:
-        """Serve the tools on ``/mcp`` of the env server (called by ``create_app``).
-
-        An MCP request selects its episode with ``X-OpenEnv-Episode-Id`` (any transport) or ``X-Session-Id``
-        (an HTTP session id); only episodes of *this* app's sessions are reachable.
-        """
-        from .mcp_app import mount_tools
-
-        mount_tools(cls, app, sessions)
-
-
-def resolve_episode(env_cls: type[ToolsEnvironment], sessions: Any, headers: Any) -> ToolsEnvironment:
-    """Find the environment instance an MCP request belongs to (see :meth:`ToolsEnvironment.setup_app`)."""
-    session_id = headers.get("x-session-id") if headers is not None else None
-    if session_id and sessions is not None:
-        session = sessions.get(session_id)
-        if session is None:
-            raise EpisodeNotFound(f"session {session_id!r} is not live on this server")
-        return session.env  # type: ignore[no-any-return]
-    env = env_cls.episodes.resolve(headers)
-    if sessions is not None and not any(getattr(s, "env", None) is env for s in sessions):
-        raise EpisodeNotFound("that episode belongs to another server in this process")
-    return env  # type: ignore[no-any-return]

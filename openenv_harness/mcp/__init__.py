@@ -7,10 +7,12 @@ official ``mcp`` SDK lazily (``pip install 'openenv-harness[mcp]'``).
 from typing import TYPE_CHECKING, Any
 
 from ._directory import EPISODE_HEADER, EpisodeDirectory, EpisodeNotFound
+from ._mixin import MCPToolsMixin
 from ._registry import ReservedToolNameError, ToolCallError, ToolRegistry, ToolSpec, check_tool_name
 
 if TYPE_CHECKING:
     from ._client import open_mcp_session
+    from ._env_tools import resolve_session_env, serve_env_tools
     from ._server import build_mcp_server, check_server_tools, mcp_lifespan, mount_mcp
 
 _LAZY = {
@@ -19,6 +21,8 @@ _LAZY = {
     "check_server_tools": "._server",
     "mcp_lifespan": "._server",
     "mount_mcp": "._server",
+    "resolve_session_env": "._env_tools",
+    "serve_env_tools": "._env_tools",
 }
 
 
@@ -35,6 +39,7 @@ __all__ = [
     "EPISODE_HEADER",
     "EpisodeDirectory",
     "EpisodeNotFound",
+    "MCPToolsMixin",
     "ReservedToolNameError",
     "ToolCallError",
     "ToolRegistry",
@@ -45,4 +50,6 @@ __all__ = [
     "mcp_lifespan",
     "mount_mcp",
     "open_mcp_session",
+    "resolve_session_env",
+    "serve_env_tools",
 ]

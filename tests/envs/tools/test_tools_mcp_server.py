@@ -8,12 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from envs.tools import ToolsEnvironment
 from envs.tools.oracle import inline_sql
 from openenv_harness.client import EnvClient
 from openenv_harness.mcp import open_mcp_session
 from openenv_harness.server import create_app
+from tests.unit.mcp.test_mcp_server import _initialize
 
 
 def _text(result: Any) -> str:
@@ -90,3 +92,19 @@ def test_mcp_with_http_session_header(serve_app: Callable[[Any], Any]) -> None:
         assert ok == "42" and "not live" in bad
         state = http.get("/state", headers={"X-Session-Id": session_id}).json()
         assert state["mcp_tool_calls"] == 1
+
+
+def _initialize_status(url: str, host: str) -> int:
+    return _initialize(url, host=host).status_code
+
+
+def test_host_header_policy_from_environment_variable(
+    serve_app: Callable[[Any], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Default: any Host works (Docker port publishing, proxies).
+    with serve_app(create_app(ToolsEnvironment)) as url:
+        assert _initialize_status(url, "env-7.cluster.local:8000") == 200
+    monkeypatch.setenv("OPENENV_MCP_ALLOWED_HOSTS", "127.0.0.1:*,localhost:*")
+    with serve_app(create_app(ToolsEnvironment)) as url:
+        assert _initialize_status(url, "env-7.cluster.local:8000") == 421
+        assert _initialize_status(url, url.removeprefix("http://")) == 200
