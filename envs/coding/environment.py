@@ -159,7 +159,12 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             result = self._sandbox.run(action.code, action.language, timeout_s=timeout_s)
         except ValueError as exc:
             raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
-        status = "timed out" if result.timed_out else f"exited with {result.exit_code}"
+        if result.timed_out:
+            status = "timed out"
+        elif result.output_flood:
+            status = "killed for flooding its output"
+        else:
+            status = f"exited with {result.exit_code}"
         meta = self._meta()
         meta["duration_s"] = result.duration_s
         return CodingObservation(

@@ -7,8 +7,10 @@ import os
 import selectors
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
+from typing import IO
 
 from ._result import ExecResult
 
@@ -21,6 +23,13 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        pipe.write(data)
+    with contextlib.suppress(OSError):
+        pipe.close()
+
+
 def run_capped(
     argv: Sequence[str],
     *,
@@ -29,12 +38,15 @@ def run_capped(
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
     stdin: bytes | None = None,
+    flood_factor: int = 16,
 ) -> ExecResult:
     """Run ``argv`` in its own process group; keep at most ``output_bytes`` of each stream.
 
     The child gets its own session so a timeout can kill the whole group at once. Output beyond the cap is
     read and discarded (so a flooding program never blocks on a full pipe and never fills our memory) and
-    the result is marked ``truncated``.
+    the result is marked ``truncated``; once a stream has produced ``flood_factor`` times the cap, the
+    program is killed (``output_flood``) rather than letting it burn a core of ours on discarded output
+    until its deadline.
 
     Args:
         argv: Command and arguments.
@@ -43,6 +55,7 @@ def run_capped(
         cwd: Working directory of the child.
         env: Environment of the child (None inherits ours; sandboxes always pass one).
         stdin: Bytes fed to the child's stdin (None means /dev/null).
+        flood_factor: Kill the program once a stream produced this many times ``output_bytes``.
 
     Returns:
         The :class:`ExecResult`.
@@ -59,17 +72,16 @@ def run_capped(
         close_fds=True,
     )
     if stdin is not None and proc.stdin is not None:
-        try:
-            proc.stdin.write(stdin)
-        except BrokenPipeError:
-            pass
-        finally:
-            proc.stdin.close()
+        # Written from a thread: a program that never reads its stdin must not block us past the deadline
+        # (the kill at the deadline breaks the pipe and ends the thread).
+        threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
     assert proc.stdout is not None and proc.stderr is not None
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     bufs: dict[int, bytearray] = {out_fd: bytearray(), err_fd: bytearray()}
     truncated = False
     timed_out = False
+    flooded = False
+    produced = {out_fd: 0, err_fd: 0}
     deadline = start + wall_s
     with selectors.DefaultSelector() as sel:
         for stream in (proc.stdout, proc.stderr):
@@ -93,7 +105,12 @@ def run_capped(
                     buf += chunk[:room]
                 if len(chunk) > room:
                     truncated = True
-    if timed_out:
+                produced[fd] += len(chunk)
+                if produced[fd] > flood_factor * output_bytes:
+                    flooded = True
+            if flooded:
+                break
+    if timed_out or flooded:
         _kill_group(proc)
     try:
         exit_code = proc.wait(timeout=max(0.0, deadline - time.perf_counter()) + 0.5)
@@ -113,5 +130,6 @@ def run_capped(
         exit_code=exit_code,
         timed_out=timed_out,
         truncated=truncated,
+        output_flood=flooded,
         duration_s=time.perf_counter() - start,
     )

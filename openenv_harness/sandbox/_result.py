@@ -16,6 +16,7 @@ class ExecResult:
         exit_code: The program's exit status; negative for "killed by signal N" (``-9`` after a timeout).
         timed_out: True when the wall-clock limit was hit and the process group was killed.
         truncated: True when either stream was longer than the cap (the rest was discarded).
+        output_flood: True when the program was killed for producing far more output than the cap.
         duration_s: Wall time from spawn to reap, in seconds.
     """
 
@@ -25,6 +26,7 @@ class ExecResult:
     timed_out: bool
     truncated: bool
     duration_s: float
+    output_flood: bool = False
 
     @property
     def ok(self) -> bool:

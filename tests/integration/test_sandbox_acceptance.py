@@ -210,7 +210,8 @@ def test_reading_a_secret_outside_the_work_dir(server: LocalProcessProvider, tmp
 def test_flooding_stdout(server: LocalProcessProvider) -> None:
     r = hostile(server, "while True:\n    print('x' * 65536)\n")
     assert r["truncated"] and len(r["stdout"].encode()) <= 64 * 1024
-    assert r["elapsed"] < WALL_S + 2
+    # Killed once it produced 16x the cap, long before its wall-clock limit.
+    assert "flooding" in r["message"] and r["elapsed"] < WALL_S
 
 
 def test_killing_its_parent(server: LocalProcessProvider) -> None:

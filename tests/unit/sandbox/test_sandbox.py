@@ -92,9 +92,22 @@ def test_output_is_capped_and_marked() -> None:
     cfg = SandboxConfig(limits=SandboxLimits(wall_s=5, output_bytes=1000))
     with Sandbox(cfg) as box:
         r = box.run(
-            "import sys\nfor _ in range(1000): sys.stdout.write('y' * 100)\nprint('end', file=sys.stderr)"
+            "import sys\nfor _ in range(100): sys.stdout.write('y' * 100)\nprint('end', file=sys.stderr)"
         )
         assert r.truncated and len(r.stdout) == 1000 and r.stderr == "end\n" and r.exit_code == 0
+
+
+def test_output_flood_is_killed_early() -> None:
+    cfg = SandboxConfig(limits=SandboxLimits(wall_s=10, output_bytes=1000))
+    with Sandbox(cfg) as box:
+        r = box.run("while True: print('z' * 1000)")
+        assert r.output_flood and r.truncated and not r.timed_out and r.exit_code < 0
+        assert r.duration_s < 5 and len(r.stdout) == 1000
+
+
+def test_unread_stdin_does_not_block_past_the_deadline(sb: Sandbox) -> None:
+    r = sb.run("import time; time.sleep(30)", stdin="x" * 1_000_000, timeout_s=0.5)
+    assert r.timed_out and r.duration_s < 3
 
 
 def test_memory_limit(sb: Sandbox) -> None:
