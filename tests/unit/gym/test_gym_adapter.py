@@ -11,7 +11,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 import openenv_harness.gym as og
 from openenv_harness.runtime import InProcessProvider
 from openenv_harness.sandbox import bwrap_problem
-from openenv_harness.spec import EnvError
+from openenv_harness.spec import EnvError, registered
 
 
 def test_every_installed_env_is_registered() -> None:
@@ -19,6 +19,7 @@ def test_every_installed_env_is_registered() -> None:
         assert gid in gymnasium.registry
         assert gid in og.GYM_IDS
     assert og.gym_id("my_env") == "openenv_harness/MyEnv-v0"
+    assert set(og.GYM_IDS) == {og.gym_id(i) for i in registered()}  # other engineers' envs too
 
 
 @pytest.mark.parametrize("gid", og.GYM_IDS)
@@ -87,6 +88,18 @@ def test_a_served_env_through_its_client() -> None:
         assert json.loads(obs)["question"] == "What is 9 + 2?"
         _, reward, terminated, _, info = env.step("11")
         assert reward == pytest.approx(1.2) and terminated and info["reward_weights"]["correct"] == 1.0
+        env.close()
+
+
+def test_a_served_env_over_ws() -> None:
+    from openenv_harness.runtime import LocalProcessProvider
+
+    with LocalProcessProvider("arith") as provider:
+        env = og.OpenEnvGym(provider.client())
+        gym_check_env(env)
+        obs, _ = env.reset(seed=3)
+        _, reward, terminated, _, _ = env.step("11")
+        assert json.loads(obs)["question"] == "What is 9 + 2?" and reward == pytest.approx(1.2) and terminated
         env.close()
 
 
