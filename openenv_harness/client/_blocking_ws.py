@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
 import time
 
 from websockets.client import ClientProtocol
@@ -19,6 +20,8 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
+
+from ._keepalive import KEEPER, readable
 
 _READ_SIZE = 65536
 
@@ -56,6 +59,8 @@ class BlockingWebSocket:
         self._fragments: list[bytes] = []
         self._fragment_text = False
         self._messages: list[str | bytes] = []
+        self.io_lock = threading.Lock()
+        """Held by whoever reads or writes the socket: the caller during a call, else the keep-alive thread."""
         deadline = time.monotonic() + open_timeout_s
         self._sock = socket.create_connection((uri.host, uri.port), timeout=open_timeout_s)
         try:
@@ -70,6 +75,7 @@ class BlockingWebSocket:
         except BaseException:
             self._sock.close()
             raise
+        KEEPER.add(self)
 
     @property
     def open(self) -> bool:
@@ -166,6 +172,20 @@ class BlockingWebSocket:
             self._read(deadline)
         return self._messages.pop(0)
 
+    @property
+    def close_reason(self) -> str:
+        """Why the connection is closed (the server's close code and reason when it sent one)."""
+        return self._close_reason()
+
+    def poll_idle(self) -> None:
+        """Process bytes that arrived while nobody was reading (pings get their pongs); never blocks long.
+
+        Called by the keep-alive thread with :attr:`io_lock` held.
+        """
+        if self._proto.state is State.OPEN and readable(self._sock.fileno()):
+            with contextlib.suppress(TimeoutError, WebSocketClosed):
+                self._read(time.monotonic() + 0.05)
+
     def take_pending(self) -> list[str | bytes]:
         """Messages already received and not yet read (e.g. an error the server sent before closing)."""
         out, self._messages = self._messages, []
@@ -183,4 +203,5 @@ class BlockingWebSocket:
         except (OSError, WebSocketClosed):
             pass
         finally:
+            KEEPER.discard(self)
             self._sock.close()

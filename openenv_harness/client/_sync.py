@@ -15,6 +15,7 @@ from ..spec._types import ObsT
 from ._base import WSClientBase
 from ._blocking_ws import BlockingWebSocket, HandshakeRejected, WebSocketClosed
 from ._control import ControlAPI
+from ._core import server_error
 from ._protocol import (
     PLAIN,
     ServerProtocol,
@@ -113,6 +114,12 @@ class EnvClient(WSClientBase[ObsT]):
 
     def _call(self, op: str, frame: dict[str, Any], timeout_s: float | None) -> dict[str, Any]:
         ws = self._ws
+        if ws is not None and not ws.open and op != "reset":
+            # Closed while idle (server restart, idle reaper, missed pings): the episode is gone.
+            early = server_error(ws.take_pending())
+            reason = ws.close_reason
+            self._drop()
+            raise early or self._core.on_lost(op, ConnectionError(reason))
         if ws is None or not ws.open:
             if op != "reset":
                 self._core.check_usable(op)
@@ -121,19 +128,21 @@ class EnvClient(WSClientBase[ObsT]):
         text, rid, wait = self._core.prepare(frame, timeout_s)
         deadline = time.monotonic() + wait
         try:
-            ws.send(text)
-            while True:
-                msg = decode(ws.recv(max(0.0, deadline - time.monotonic())))
-                if self._core.accept(msg, rid):
-                    return msg
+            with ws.io_lock:  # shared only with the keep-alive thread, which never waits for it
+                ws.send(text)
+                while True:
+                    msg = decode(ws.recv(max(0.0, deadline - time.monotonic())))
+                    if self._core.accept(msg, rid):
+                        return msg
         except TimeoutError:
             err, poisoned = self._core.on_timeout(op, rid, wait)
             if poisoned:
                 self._drop()
             raise err from None
         except (WebSocketClosed, OSError) as exc:
+            early = server_error(ws.take_pending())
             self._drop()
-            raise self._core.on_lost(op, exc) from None
+            raise (early or self._core.on_lost(op, exc)) from None
 
     # -- environment operations -----------------------------------------------------------------------------
 
