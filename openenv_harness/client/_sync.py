@@ -1,7 +1,8 @@
 """The synchronous WebSocket env client.
 
 It reads the socket in the caller's own thread (see :mod:`._blocking_ws`), so a client costs one socket and
-no thread, and a step is one write and one read.
+no thread of its own, and a step is one write and one read. While a client is idle, one process-wide thread
+answers the server's pings for it (see :mod:`._keepalive`). A client object is not thread-safe.
 """
 
 from __future__ import annotations
