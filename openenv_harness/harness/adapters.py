@@ -121,6 +121,7 @@ _KNOWN: dict[str, EnvAdapter] = {
         env_id="coding",
         system_prompt="Complete the Python function. Reply with the full function in one code block.",
         action_field="code",
+        prompt_fields=("prompt",),
         action_extra={"language": "python", "submit": True},
         scripted=_coding_scripted,
         strip_code_fences=True,

@@ -220,6 +220,7 @@ def run_train(cfg: DictConfig) -> dict[str, Any]:
     )
     record.write(run_dir)
     _seed_everything(int(cfg.experiment.seed))
+    _sigterm_as_interrupt()
     logger = RunLogger(run_dir, tensorboard=cfg.logger.tensorboard, episodes=cfg.logger.episodes)
     t0 = time.monotonic()
     ctx: TrainContext | None = None
@@ -257,6 +258,24 @@ def run_train(cfg: DictConfig) -> dict[str, Any]:
             record.policy = dict(ctx.metrics.get("policy", {}))
         record.write(run_dir)
     return record.metrics
+
+
+def _sigterm_as_interrupt() -> None:
+    """Make SIGTERM unwind like Ctrl-C, so ``finally`` blocks stop the env servers and close the records.
+
+    Python's default SIGTERM action ends the process at once, which would orphan the server processes
+    (they run in their own process groups).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _seed_everything(seed: int) -> None:

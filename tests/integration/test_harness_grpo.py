@@ -1,0 +1,71 @@
+"""GRPO through TRL on the real small model: schedules pushed before each step, rewards from the env wire."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from openenv_harness.harness.records import read_scalars
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+
+def test_grpo_three_steps_with_schedule(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "openenv_harness",
+            "env=arith",
+            "schedule=arith",
+            "eval=heldout",
+            "eval.num_tasks=4",
+            "logger=quiet",
+            "learner.max_steps=3",
+            "learner.group_size=2",
+            "learner.groups_per_step=2",
+            "learner.num_tasks=4",
+            "policy.max_new_tokens=8",
+            "runtime.num_servers=2",
+            f"hydra.run.dir={run_dir}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "finished" and record["steps"] == 3
+    assert record["metrics"]["eval_before"]["n"] == 4 and record["metrics"]["eval_after"]["n"] == 4
+
+    scalars = read_scalars(run_dir / "tb")
+    expected = [0.5, 0.4375, 0.375]  # conf/schedule/arith.yaml: linear 0.5 -> 0 over 8 steps
+    assert [v for _, v in scalars["schedule/weights.format"]] == expected
+    # The weights the env servers actually used (from the observations' metadata) follow the schedule.
+    assert [round(v, 6) for _, v in scalars["config/observed_weight/format"]] == expected
+    assert [s for s, _ in scalars["learner/loss"]] == [0, 1, 2]
+    for tag in (
+        "reward/mean",
+        "reward/std",
+        "reward/component/correct",
+        "reward/component/format",
+        "grpo/zero_signal_group_frac",
+        "rollout/completions_per_s",
+    ):
+        assert len(scalars[tag]) == 3, tag
+    assert [s for s, _ in scalars["eval/success"]] == [0, 3]
+
+    train = [json.loads(x) for x in (run_dir / "episodes.jsonl").read_text().splitlines()]
+    train = [e for e in train if e["phase"] == "train"]
+    assert len(train) == 3 * 2 * 2
+    for e in train:
+        turn = e["turns"][0]
+        assert turn["weights"]["format"] == expected[e["step"]]
+        assert turn["config_version"] == e["step"] + 1  # two servers, each at the same version
+    by_group = {}
+    for e in train:
+        by_group.setdefault((e["step"], e["group"]), set()).add(e["seed"])
+    assert all(len(s) == 1 for s in by_group.values())  # a GRPO group = one task and seed
