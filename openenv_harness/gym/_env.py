@@ -50,7 +50,9 @@ class OpenEnvGym(gymnasium.Env[str, str]):
     Args:
         env: A registered id (``"arith"``), an Environment instance, or a client (``EnvClient`` or an
             in-process client) of a served environment.
-        env_kwargs: Constructor arguments when ``env`` is an id.
+        env_kwargs: Constructor arguments when ``env`` is an id (and no ``url`` is given).
+        url: With an id: drive the server at this URL over WS instead of a local instance
+            (``gymnasium.make("openenv_harness/Coding-v0", url="http://127.0.0.1:8000")``).
         reset_kwargs: Task arguments passed to every reset (``options`` of ``reset`` add to them).
         max_action_length: ``max_length`` of the action space.
         max_observation_length: ``max_length`` of the observation space (longer observations are an error).
@@ -67,6 +69,7 @@ class OpenEnvGym(gymnasium.Env[str, str]):
         self,
         env: str | Environment[Any, Any] | Any = "echo",
         env_kwargs: dict[str, Any] | None = None,
+        url: str | None = None,
         reset_kwargs: dict[str, Any] | None = None,
         max_action_length: int = 8192,
         max_observation_length: int = 1_000_000,
@@ -76,10 +79,16 @@ class OpenEnvGym(gymnasium.Env[str, str]):
         if invalid_action not in ("feedback", "raise"):
             raise ValueError(f"invalid_action must be 'feedback' or 'raise', got {invalid_action!r}")
         self.invalid_action = invalid_action
-        if isinstance(env, str):
+        if isinstance(env, str) and url is not None:
+            if env_kwargs:
+                raise ValueError("env_kwargs cannot apply to a remote server (url=): configure the server")
+            from ..client import client_for
+
+            env = client_for(env, url)
+        elif isinstance(env, str):
             env = make(env, **(env_kwargs or {}))
-        elif env_kwargs:
-            raise ValueError("env_kwargs only apply when env is a registered id")
+        elif env_kwargs or url is not None:
+            raise ValueError("env_kwargs and url only apply when env is a registered id")
         self.inner = env
         self._is_local = isinstance(env, Environment)
         self.action_type: type[Action] = getattr(env, "action_type", Action)

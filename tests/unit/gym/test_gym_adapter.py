@@ -96,11 +96,16 @@ def test_a_served_env_over_ws() -> None:
 
     with LocalProcessProvider("arith") as provider:
         env = og.OpenEnvGym(provider.client())
-        gym_check_env(env)
+        gym_check_env(env, skip_render_check=True)
         obs, _ = env.reset(seed=3)
         _, reward, terminated, _, _ = env.step("11")
         assert json.loads(obs)["question"] == "What is 9 + 2?" and reward == pytest.approx(1.2) and terminated
         env.close()
+        by_url = gymnasium.make("openenv_harness/Arith-v0", url=provider.urls[0])
+        obs, _ = by_url.reset(seed=3)
+        assert json.loads(obs)["question"] == "What is 9 + 2?"
+        assert by_url.step('{"answer": "11"}')[1] == pytest.approx(1.2)
+        by_url.close()
 
 
 def test_env_kwargs_need_an_id() -> None:
@@ -108,5 +113,7 @@ def test_env_kwargs_need_an_id() -> None:
 
     with pytest.raises(ValueError, match="env_kwargs"):
         og.OpenEnvGym(ArithEnvironment(), env_kwargs={"difficulty": 2})
+    with pytest.raises(ValueError, match="remote"):
+        og.OpenEnvGym("arith", env_kwargs={"difficulty": 2}, url="http://127.0.0.1:9")
     with pytest.raises(ValueError, match="invalid_action"):
         og.OpenEnvGym("arith", invalid_action="ignore")  # type: ignore[arg-type]
