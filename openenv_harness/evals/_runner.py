@@ -168,6 +168,15 @@ def _run_one(
     return reproducible
 
 
+def _policy_cfg(cfg: DictConfig, spec: EvalSpec) -> DictConfig:
+    """The policy config with the eval's sampling parameters (temperature, top_p, max_new_tokens) applied."""
+    pc = OmegaConf.create(OmegaConf.to_container(cfg.policy, resolve=True))
+    for key in ("temperature", "top_p", "max_new_tokens", "seed"):
+        if key in spec.sampling:
+            pc[key] = spec.sampling[key]
+    return pc
+
+
 def _bundle_dir(cfg: DictConfig, suite: Suite, identity: str) -> Path:
     out = cfg.eval.get("out")
     if out:
@@ -207,9 +216,15 @@ def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str
     if not suite.evals:
         raise EvalError("the suite has no evals: name one with eval=SUITE or configure env=...")
     plans = {spec.name: tasks_for(spec) for spec in suite.evals}
-    adapters = {spec.name: adapter_for(spec.env, cfg.env.get("action_field")) for spec in suite.evals}
+    adapters = {
+        s.name: adapter_for(s.env, cfg.env.get("action_field") if s.env == cfg.env.id else None)
+        for s in suite.evals
+    }
+    # The policy of the first eval identifies the run; evals with other sampling get their own instance.
+    policy_cfgs = {s.name: _policy_cfg(cfg, s) for s in suite.evals}
     first = suite.evals[0]
-    policy = make_policy(cfg.policy, adapters[first.name])
+    policy = make_policy(policy_cfgs[first.name], adapters[first.name])
+    current = (first.env, policy_cfgs[first.name])
     try:
         ident_policy = policy_identity(policy)
         suite_hash = stable_hash(suite.to_dict())
@@ -227,9 +242,11 @@ def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str
         log_ = EpisodeLog(bundle / "episodes.jsonl")
         reproducible: dict[str, bool] = {}
         for spec in suite.evals:
-            if spec.env != first.env:
+            wanted = (spec.env, policy_cfgs[spec.name])
+            if wanted != current:
                 policy.close()
-                policy = make_policy(cfg.policy, adapters[spec.name])
+                policy = make_policy(policy_cfgs[spec.name], adapters[spec.name])
+                current = wanted
             reproducible[spec.name] = _run_one(cfg, spec, plans[spec.name], log_, policy, adapters[spec.name])
     finally:
         policy.close()
@@ -293,6 +310,9 @@ def _bundle_cfg(cfg: DictConfig) -> DictConfig:
     merged = OmegaConf.merge(stored, OmegaConf.from_dotlist(dotlist))
     assert isinstance(merged, DictConfig)
     merged.mode = cfg.mode
+    # Where to write is this command's choice, never the stored bundle's (that would resume into it).
+    merged.eval.out = cfg.eval.get("out")
+    merged.eval.bundle = None
     return merged
 
 
@@ -300,11 +320,7 @@ def run_eval(cfg: DictConfig) -> int:
     """``mode=eval``: run the suite (or the bundle in ``eval.bundle``) and write a bundle; exit code 0."""
     if cfg.eval.get("bundle"):
         cfg = _bundle_cfg(cfg)
-        out = cfg.eval.get("out")
-        bundle_path = Path(str(out)) if out else None
-    else:
-        bundle_path = None
-    bundle, results, _ = execute(cfg, bundle_path)
+    bundle, results, _ = execute(cfg)
     for name, r in results["evals"].items():
         print(
             f"eval {name}: success {r['success_rate']} ± {r['success_stderr']}, mean reward {r['reward_mean']}, "

@@ -187,3 +187,53 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     img = Image.open(shot).convert("RGB")
     colors = img.getcolors(maxcolors=1_000_000)
     assert colors is not None and len(colors) > 50
+
+
+def test_bundle_rerun_from_model_dir(tmp_path: Path) -> None:
+    """A bundle shipped inside a model folder re-runs exactly what it describes from there."""
+    model_dir = tmp_path / "my-model"
+    cli("mode=eval", *BASE, "eval.num_tasks=5", f"eval.out={model_dir / 'evals'}", cwd=tmp_path)
+    rerun = tmp_path / "rerun"
+    cli("mode=eval", f"eval.bundle={model_dir / 'evals'}", f"eval.out={rerun}", cwd=tmp_path)
+    assert scrub(read_episodes(rerun)) == scrub(read_episodes(model_dir / "evals"))
+    bad = cli("mode=verify", f"eval.bundle={tmp_path / 'nothing'}", cwd=tmp_path, check=False)
+    assert bad.returncode != 0 and "is not an eval bundle" in bad.stdout + bad.stderr
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_local_model_bundle_verifies_and_names_a_changed_model(tmp_path: Path) -> None:
+    """Greedy local SmolLM2: eval -> verify passes; a model with perturbed weights -> verify names it."""
+    from openenv_harness.harness._model_cache import embedded_model_path
+
+    model = embedded_model_path()
+    args = ("env=arith", "policy=smollm2", "runtime=local", "eval.num_tasks=4", "policy.max_new_tokens=12")
+    bundle = tmp_path / "bundle"
+    cli("mode=eval", *args, f"policy.path={model}", f"eval.out={bundle}", cwd=tmp_path, timeout=900)
+    episodes = read_episodes(bundle)
+    assert len(episodes) == 4 and all(e["transcript"] for e in episodes)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert len(manifest["policy"]["model_hash"]) == 64
+
+    ok = cli("mode=verify", f"eval.bundle={bundle}", cwd=tmp_path, timeout=900)
+    assert "no differences" in ok.stdout
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    changed = tmp_path / "changed-model"
+    shutil.copytree(model, changed)
+    weights = load_file(str(changed / "model.safetensors"))
+    name = next(k for k in weights if k.endswith("embed_tokens.weight"))
+    weights[name] = weights[name] + 0.01 * torch.randn_like(weights[name])
+    save_file(weights, str(changed / "model.safetensors"), metadata={"format": "pt"})
+    drift = cli(
+        "mode=verify",
+        f"eval.bundle={bundle}",
+        f"policy.path={changed}",
+        cwd=tmp_path,
+        check=False,
+        timeout=900,
+    )
+    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert "policy.model_hash" in drift.stdout
