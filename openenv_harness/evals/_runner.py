@@ -171,6 +171,7 @@ def _run_one(
 def _policy_cfg(cfg: DictConfig, spec: EvalSpec) -> DictConfig:
     """The policy config with the eval's sampling parameters (temperature, top_p, max_new_tokens) applied."""
     pc = OmegaConf.create(OmegaConf.to_container(cfg.policy, resolve=True))
+    assert isinstance(pc, DictConfig)
     for key in ("temperature", "top_p", "max_new_tokens", "seed"):
         if key in spec.sampling:
             pc[key] = spec.sampling[key]
