@@ -119,3 +119,19 @@ def test_resolve_env_kinds():
         resolve_env(42)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         create_app(EchoEnvironment, max_sessions=0)
+
+
+def test_bound_socket_disables_nagle():
+    # asyncio sets TCP_NODELAY on accepted sockets only when proto is TCP; without it small HTTP responses
+    # stall ~40 ms on delayed ACKs
+    import socket
+
+    from openenv_harness.server import bind_socket, url_of
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        assert url_of(sock).startswith("http://127.0.0.1:")
+    finally:
+        sock.close()
