@@ -124,6 +124,12 @@ class AsyncEnvClient(WSClientBase[ObsT]):
     async def _call(self, op: str, frame: dict[str, Any], timeout_s: float | None) -> dict[str, Any]:
         async with self._lock:
             ws = self._ws
+            if ws is not None and not self._is_open() and op != "reset":
+                # Closed while idle (server restart, idle reaper): the episode is gone.
+                early = server_error(await _drain(ws))
+                reason = f"connection closed (code {ws.close_code}{': ' + ws.close_reason if ws.close_reason else ''})"
+                await self._drop()
+                raise early or self._core.on_lost(op, ConnectionError(reason))
             if ws is None or not self._is_open():
                 if op != "reset":
                     self._core.check_usable(op)

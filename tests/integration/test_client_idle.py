@@ -76,3 +76,19 @@ def test_reaped_session_is_connection_lost_then_reset_recovers() -> None:
         env.reset()
         assert env.step({"message": "again"}).message == "again"
         env.close()
+
+
+def test_reaped_session_async_is_connection_lost() -> None:
+    with LocalProcessProvider("echo", idle_timeout_s=0.5) as provider:
+
+        async def main() -> str:
+            async with provider.async_client() as env:
+                await env.reset()
+                await asyncio.sleep(1.5)
+                with pytest.raises(EnvError) as info:
+                    await env.step({"message": "late"})
+                assert info.value.code == ErrorCode.CONNECTION_LOST
+                await env.reset()
+                return (await env.step({"message": "again"})).message
+
+        assert asyncio.run(main()) == "again"
