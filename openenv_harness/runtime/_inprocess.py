@@ -31,13 +31,20 @@ from ._provider import Provider
 
 
 class _InProcessBase(Generic[ObsT]):
-    def __init__(self, provider: InProcessProvider) -> None:
+    def __init__(
+        self,
+        provider: InProcessProvider,
+        action_type: type[Action] | None = None,
+        observation_type: type[ObsT] | None = None,
+        state_type: type[State] | None = None,
+    ) -> None:
         from ..server import Session
 
+        env_class = provider.env_class
         self._provider = provider
-        self.action_type: type[Action] = provider.env_class.action_type
-        self.observation_type: type[ObsT] = provider.env_class.observation_type  # type: ignore[assignment]
-        self.state_type: type[State] = provider.env_class.state_type
+        self.action_type: type[Action] = action_type or env_class.action_type
+        self.observation_type: type[ObsT] = observation_type or env_class.observation_type  # type: ignore[assignment]
+        self.state_type: type[State] = state_type or env_class.state_type
         self.protocol = OURS
         self.discarded_replies = 0
         self._session = Session(
@@ -80,8 +87,8 @@ class _InProcessBase(Generic[ObsT]):
 class InProcessClient(_InProcessBase[ObsT]):
     """Sync client of an in-process session; same face as :class:`~openenv_harness.client.EnvClient`."""
 
-    def __init__(self, provider: InProcessProvider) -> None:
-        super().__init__(provider)
+    def __init__(self, provider: InProcessProvider, **types: Any) -> None:
+        super().__init__(provider, **types)
         self._loop = asyncio.new_event_loop()
 
     def reset(
@@ -211,13 +218,23 @@ class InProcessProvider(Provider):
             "in_process": True,
         }
 
+    @staticmethod
+    def _types(kwargs: dict[str, Any]) -> dict[str, Any]:
+        # Transport arguments (timeouts, URLs, tokens) mean nothing without a transport; the models do.
+        return {k: kwargs[k] for k in ("action_type", "observation_type", "state_type") if kwargs.get(k)}
+
     def client(self, **kwargs: Any) -> InProcessClient[Any]:
-        """A sync client on a fresh in-process session (client arguments are accepted and ignored)."""
-        return InProcessClient(self)
+        """A sync client on a fresh in-process session.
+
+        Args:
+            **kwargs: Client arguments; ``action_type``/``observation_type``/``state_type`` are honoured
+                (default: the environment's own), transport ones (timeouts, token) are ignored.
+        """
+        return InProcessClient(self, **self._types(kwargs))
 
     def async_client(self, **kwargs: Any) -> AsyncInProcessClient[Any]:
-        """An async client on a fresh in-process session."""
-        return AsyncInProcessClient(self)
+        """An async client on a fresh in-process session (arguments as :meth:`client`)."""
+        return AsyncInProcessClient(self, **self._types(kwargs))
 
     def push_config(self, update: dict[str, Any], token: str | None = None) -> list[dict[str, Any]]:
         """Update the shared config; returns ``[snapshot]`` (one "server")."""

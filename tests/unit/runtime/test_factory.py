@@ -60,3 +60,14 @@ def test_docker_kind_is_a_provider() -> None:
     assert isinstance(provider, Provider)
     assert provider.urls == []  # built, not started
     provider.stop()  # idempotent and harmless before start
+
+
+def test_inprocess_client_honours_model_types() -> None:
+    from openenv_harness.spec import GenericObservation
+
+    provider = InProcessProvider("echo")
+    with provider.client(observation_type=GenericObservation, request_timeout_s=3) as env:
+        obs = env.reset(seed=0)
+        assert (
+            type(obs) is GenericObservation and obs.model_extra is not None and "greeting" in obs.model_extra
+        )
