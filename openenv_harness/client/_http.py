@@ -118,8 +118,13 @@ class HTTPEnvClient(Generic[ObsT]):
                 "reset", "POST", "/reset", timeout_s, json=body
             )  # session expired: open anew
         sid = reply.get("session_id")
-        if isinstance(sid, str):
-            self.session_id = sid
+        if not isinstance(sid, str):
+            raise EnvError(
+                ErrorCode.UNSUPPORTED,
+                f"{self.base_url} answered /reset without a session_id: its HTTP routes are stateless (as "
+                "OpenEnv's are), so steps could not reach this episode; use EnvClient (WebSocket) instead",
+            )
+        self.session_id = sid
         return parse_observation({"type": "observation", "data": reply}, self.observation_type)  # type: ignore[return-value]
 
     def step(self, action: Action | dict[str, Any], timeout_s: float | None = None) -> ObsT:

@@ -26,7 +26,7 @@ from openenv.core.env_server.types import Action as OEAction  # noqa: E402
 from openenv.core.env_server.types import Observation as OEObservation  # noqa: E402
 from openenv.core.env_server.types import State as OEState  # noqa: E402
 
-from openenv_harness.client import PLAIN, AsyncEnvClient, EnvClient  # noqa: E402
+from openenv_harness.client import PLAIN, AsyncEnvClient, EnvClient, HTTPEnvClient  # noqa: E402
 from openenv_harness.spec import EnvError, ErrorCode  # noqa: E402
 
 _WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta")
@@ -159,3 +159,10 @@ def test_async_clients_concurrent_on_openenv_server(openenv_url: str) -> None:
     results = asyncio.run(main())
     assert [r[1] for r in results] == [[f"{i}-0", f"{i}-1"] for i in range(6)]
     assert len({r[0] for r in results}) == 6
+
+
+def test_http_client_refuses_stateless_openenv_http(openenv_url: str) -> None:
+    with HTTPEnvClient(openenv_url) as env, pytest.raises(EnvError) as info:
+        env.reset(seed=1)
+    assert info.value.code == ErrorCode.UNSUPPORTED
+    assert "EnvClient" in info.value.message
