@@ -39,8 +39,17 @@ from ._verify import compare, format_table
 log = logging.getLogger(__name__)
 
 
-SUCCESS_COMPONENTS = {"arith": "correct", "coding": "tests", "tools": "correct", "wordle": "solved"}
+SUCCESS_COMPONENTS = {
+    "arith": "correct",
+    "coding": "tests",
+    "tools": "correct",
+    "wordle": "solved",
+    "support": "db_match",
+}
 """Default success component of the default suite per shipped env (the others judge the weighted reward)."""
+
+
+_POLICY_FAULTS = ("VALIDATION_ERROR", "EPISODE_DONE")
 
 
 class EvalError(RuntimeError):
@@ -106,6 +115,10 @@ def _records_from(
     out = []
     for ep, (task, sample) in zip(episodes, batch, strict=True):
         turns = [dataclasses.asdict(t) for t in ep.turns]
+        # An action the env refuses as invalid is the policy's mistake, i.e. a wrong answer scored 0; only
+        # infrastructure failures (env crash, timeout, lost connection, capacity) count as errors.
+        invalid = ep.error if ep.error and ep.error.startswith(_POLICY_FAULTS) else None
+        error = None if invalid else ep.error
         out.append(
             {
                 "eval": spec.name,
@@ -114,10 +127,11 @@ def _records_from(
                 "seed": task.seed,
                 "env_task_id": ep.task_id,
                 "transcript": turns,
-                "reward": None if ep.error else float(ep.reward),
+                "reward": None if error else float(ep.reward),
                 "reward_components": dict(ep.components),
                 "done": bool(ep.done),
-                "error": ep.error,
+                "error": error,
+                "invalid_action": invalid,
                 "timings": {"batch_wall_s": round(dt, 4)},
             }
         )
@@ -212,13 +226,18 @@ def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str
     """
     from openenv_harness.harness.adapters import adapter_for
     from openenv_harness.harness.policies import make_policy
+    from openenv_harness.spec import spec as spec_of
 
     suite = suite_from_cfg(cfg)
     if not suite.evals:
         raise EvalError("the suite has no evals: name one with eval=SUITE or configure env=...")
     plans = {spec.name: tasks_for(spec) for spec in suite.evals}
     adapters = {
-        s.name: adapter_for(s.env, cfg.env.get("action_field") if s.env == cfg.env.id else None)
+        s.name: adapter_for(
+            s.env,
+            cfg.env.get("action_field") if s.env == cfg.env.id else None,
+            spec_of(s.env).load().action_type.model_json_schema(),
+        )
         for s in suite.evals
     }
     # The policy of the first eval identifies the run; evals with other sampling get their own instance.

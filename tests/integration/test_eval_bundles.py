@@ -237,3 +237,26 @@ def test_local_model_bundle_verifies_and_names_a_changed_model(tmp_path: Path) -
     )
     assert drift.returncode == 1, drift.stdout + drift.stderr
     assert "policy.model_hash" in drift.stdout
+
+
+def test_named_suite_runs_every_eval(tmp_path: Path) -> None:
+    bundle = tmp_path / "suite"
+    out = cli(
+        "mode=eval",
+        "eval=cpu_suite",
+        "policy=scripted",
+        "runtime=inprocess",
+        "eval.limit=3",
+        f"eval.out={bundle}",
+        cwd=tmp_path,
+    )
+    results = json.loads((bundle / "results.json").read_text())
+    assert set(results["evals"]) == {"arith_heldout", "humaneval_small", "wordle"}
+    for name, r in results["evals"].items():
+        assert r["n_episodes"] == 3, name
+        # Invalid actions from the policy are wrong answers, not infrastructure errors.
+        assert r["error_rate"] == 0.0, name
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["datasets"]["wordle"] is None
+    assert manifest["datasets"]["humaneval_small"]["environment_id"] == "coding"
+    assert "eval wordle:" in out.stdout
