@@ -47,7 +47,7 @@ from ._mcp_judge import McpToolRubric
 from ._normalizer import RewardNormalizer
 from ._result import RewardResult, combine
 from ._text import action_text
-from ._trajectory import Step, TrajectoryResult, TrajectoryRubric
+from ._trajectory import Step, TrajectoryResult, TrajectoryRubric, trajectory_credits
 
 __all__ = [
     "Gate",
@@ -74,4 +74,5 @@ __all__ = [
     "combine",
     "config_update",
     "run_sync",
+    "trajectory_credits",
 ]

@@ -14,7 +14,7 @@ for an unfinished episode and keeps the result in ``previous_result``, so nothin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -140,3 +140,34 @@ class TrajectoryRubric(Rubric):
     def get_extra_state(self) -> dict[str, Any]:
         """Step count and whether the episode is finished (steps themselves hold live objects)."""
         return {"num_steps": len(self.steps), "finished": self.last_result is not None}
+
+
+def trajectory_credits(rubric: Rubric, weights: Mapping[str, float] | None = None) -> list[float] | None:
+    """Weighted per-step credit of a finished episode, over the root's trajectory components.
+
+    ``sum(weight[name] * component.credits)`` over the :class:`TrajectoryRubric` components of ``rubric``
+    (:meth:`Rubric.reward_components`), visited in sorted name order like :func:`combine`; components with
+    weight 0 and components that are not trajectory rubrics are left out (their per-step rewards are already on
+    each observation).
+
+    Args:
+        rubric: The env's root rubric, after the episode finished (``done`` or ``finish(truncated=True)``).
+        weights: The weights in effect (default: the rubric's defaults).
+
+    Returns:
+        One credit per step, or None when there is no trajectory component or one of the weighted ones has no
+        score (unfinished, or truncated with ``on_truncation="none"``).
+    """
+    effective = {**rubric.default_weights(), **(weights or {})}
+    parts = rubric.reward_components()
+    total: list[float] | None = None
+    for name in sorted(parts):
+        part, w = parts[name], effective.get(name, 0.0)
+        if not isinstance(part, TrajectoryRubric) or w == 0.0:
+            continue
+        res = part.last_result
+        if res is None or res.score is None:
+            return None
+        scaled = [w * c for c in res.credits]
+        total = scaled if total is None else [a + b for a, b in zip(total, scaled, strict=True)]
+    return total

@@ -72,3 +72,20 @@ def test_inside_weighted_sum_and_gamma_validation():
     assert ws.score("win", _obs(done=True)).reward == 2.0 * 0.9 + 0.5
     with pytest.raises(RubricError, match="gamma"):
         Success(gamma=1.5)
+
+
+def test_trajectory_credits_weighted_over_components():
+    from openenv_harness.rubric import trajectory_credits
+
+    ws = WeightedSum({"a": Success(gamma=0.5), "b": Success(), "c": Const(value=1.0)})
+    assert trajectory_credits(ws) is None  # nothing finished yet
+    ws.score("x", _obs())
+    ws.score("win", _obs(done=True))
+    final = 1.0 - 0.1
+    assert trajectory_credits(ws, {"a": 2.0, "b": 1.0}) == [2.0 * 0.5 * final + final, 2.0 * final + final]
+    assert trajectory_credits(ws, {"a": 0.0}) == ws.b.last_result.credits
+    none = WeightedSum({"t": Success(on_truncation="none")})
+    none.score("x", _obs())
+    none.t.finish(truncated=True)
+    assert trajectory_credits(none) is None
+    assert trajectory_credits(Const()) is None
