@@ -10,8 +10,9 @@ Measures, for ``print(1)``, the wall time of one execution (spawn to reap, outpu
 - ``bwrap bash true``: the same sandbox running ``bash -c true``;
 - ``episode open+close``: creating a sandbox (uid lease, work dir) and deleting it.
 
-Target: bwrap ``print(1)`` p50 < 25 ms. Prints one table and writes ``bench/results/sandbox.json``.
-Run it on a quiet machine (2 shared cores make p99 noisy).
+Cases run round-robin (so load changes on a shared machine hit all of them alike). Target: bwrap
+``print(1)`` p50 < 25 ms. Prints one table and writes ``bench/results/sandbox.json``. Run it on a quiet
+machine: on 2 shared cores under load every number doubles or triples.
 """
 
 from __future__ import annotations
@@ -44,15 +45,18 @@ def _stats(samples: list[float]) -> dict[str, float]:
     }
 
 
-def _time(fn: Callable[[], Any], n: int, warmup: int = 5) -> dict[str, float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
+def _interleaved(cases: dict[str, Callable[[], Any]], n: int, warmup: int = 5) -> dict[str, dict[str, float]]:
+    """Time every case ``n`` times, round-robin, so that load changes on a shared machine hit all alike."""
+    for fn in cases.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return _stats(samples)
+        for name, fn in cases.items():
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+    return {name: _stats(s) for name, s in samples.items()}
 
 
 def main() -> None:
@@ -63,24 +67,25 @@ def main() -> None:
     if problem is not None:
         raise SystemExit(f"bwrap sandbox unavailable: {problem}")
     py = python_executable()
-    rows: dict[str, dict[str, float]] = {}
 
     def bare() -> None:
         subprocess.run([py, "-I", "-S", "-c", "print(1)"], capture_output=True, check=True)
 
-    rows["bare python -I -S print(1)"] = _time(bare, args.n)
-    with Sandbox(SandboxConfig(mode="none")) as none_box:
-        rows["Sandbox(none) print(1)"] = _time(lambda: none_box.run("print(1)"), args.n)
-    with Sandbox() as box:
-        assert box.run("print(1)").stdout == "1\n"
-        rows["Sandbox(bwrap) print(1)"] = _time(lambda: box.run("print(1)"), args.n)
-        rows["Sandbox(bwrap) bash true"] = _time(lambda: box.run("true", "bash"), args.n)
-
     def episode() -> None:
         Sandbox().close()
 
-    rows["episode open+close (no run)"] = _time(episode, max(20, args.n // 4))
-
+    with Sandbox(SandboxConfig(mode="none")) as none_box, Sandbox() as box:
+        assert box.run("print(1)").stdout == "1\n"
+        rows = _interleaved(
+            {
+                "bare python -I -S print(1)": bare,
+                "Sandbox(none) print(1)": lambda: none_box.run("print(1)"),
+                "Sandbox(bwrap) print(1)": lambda: box.run("print(1)"),
+                "Sandbox(bwrap) bash true": lambda: box.run("true", "bash"),
+                "episode open+close (no run)": episode,
+            },
+            args.n,
+        )
     p50 = rows["Sandbox(bwrap) print(1)"]["p50_ms"]
     width = max(len(k) for k in rows)
     print(f"{'case':<{width}}  {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'min ms':>8} {'n':>5}")

@@ -2,8 +2,9 @@
 
 Layout inside the sandbox:
 
-- ``/usr`` read-only, with the usual ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` symlinks; nothing else of the
-  host's root (no ``/etc``, ``/home``, ``/root``, ``/work``, host ``/tmp``).
+- ``/usr`` read-only, with the usual ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` symlinks, and the dynamic
+  loader's ``/etc/ld.so.cache``; nothing else of the host's root (no other ``/etc``, no ``/home``,
+  ``/root``, ``/work``, host ``/tmp``).
 - The Python installation (``sys.base_prefix``) read-only at the same path. A pyenv Python lives under
   ``/root`` (mode 0700); bwrap would create the missing parents 0700, which the dropped uid could not
   traverse, so they are created explicitly with mode 0755.
@@ -56,6 +57,12 @@ def python_executable() -> str:
     return os.path.realpath(sys.executable)
 
 
+@functools.cache
+def _tool(name: str) -> str:
+    """Absolute path of a host tool (the bare name when it is not on PATH: the exec then fails loudly)."""
+    return shutil.which(name) or name
+
+
 def _parent_dirs(path: str) -> list[str]:
     """Ancestors of ``path`` below ``/``, outermost first (``/a/b/c`` -> ``/a``, ``/a/b``)."""
     parts = Path(path).parts[1:-1]
@@ -71,7 +78,8 @@ def bwrap_argv(work_dir: str, uid: int, limits: SandboxLimits, command: list[str
         limits: rlimits to apply.
         command: The program and its arguments, as seen inside the sandbox.
     """
-    argv = ["prlimit", *limits.prlimit_args(), "bwrap", *_NAMESPACE_FLAGS]
+    # Absolute tool paths: each exec in the chain would otherwise search PATH (measurable per run).
+    argv = [_tool("prlimit"), *limits.prlimit_args(), _tool("bwrap"), *_NAMESPACE_FLAGS]
     argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
     argv += ["--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
@@ -85,13 +93,16 @@ def bwrap_argv(work_dir: str, uid: int, limits: SandboxLimits, command: list[str
         for parent in _parent_dirs(prefix):
             argv += ["--perms", "0755", "--dir", parent]
         argv += ["--ro-bind", prefix, prefix]
+    if os.path.exists("/etc/ld.so.cache"):
+        # The loader's cache (library paths only): without it every exec probes each library directory.
+        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     argv += ["--bind", work_dir, WORKSPACE, "--chdir", WORKSPACE]
     argv += ["--clearenv"]
     for key, value in sandbox_env(prefix).items():
         argv += ["--setenv", key, value]
     argv += [
-        "setpriv",
+        _tool("setpriv"),
         f"--reuid={uid}",
         f"--regid={uid}",
         "--clear-groups",
