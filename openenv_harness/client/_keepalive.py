@@ -38,6 +38,8 @@ class _Keeper:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="openenv-ws-keepalive", daemon=True)
                 self._thread.start()
+            else:
+                self._wake.set()  # restart the wait so a changed interval_s applies at once
 
     def discard(self, conn: _Pollable) -> None:
         with self._lock:
@@ -46,6 +48,7 @@ class _Keeper:
     def _run(self) -> None:
         while True:
             self._wake.wait(self.interval_s)
+            self._wake.clear()
             with self._lock:
                 members = list(self._members)
                 if not members:

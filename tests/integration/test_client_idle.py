@@ -10,20 +10,23 @@ from collections.abc import Iterator
 import pytest
 
 from openenv_harness.client import AsyncEnvClient, EnvClient
+from openenv_harness.client._keepalive import KEEPER
 from openenv_harness.runtime import LocalProcessProvider
 from openenv_harness.server import bind_socket, create_app, make_server, url_of
 from openenv_harness.spec import EnvError, ErrorCode
 
 
 @pytest.fixture()
-def pinging_server() -> Iterator[str]:
-    """Our server, pinging every 0.2 s and dropping a connection whose pong is 2.5 s late.
+def pinging_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Our server, pinging every 0.2 s and dropping a connection whose pong is 1.5 s late.
 
-    The client's keep-alive thread visits idle connections every 2 s (uvicorn's default timeout is 20 s).
+    The keep-alive thread visits idle connections every 2 s by default (uvicorn's ping timeout is 20 s);
+    here every 0.2 s, so the margin stays wide on a loaded machine.
     """
+    monkeypatch.setattr(KEEPER, "interval_s", 0.2)
     app = create_app("echo", env_kwargs={"max_steps": 100})
     sock = bind_socket()
-    server = make_server(app, ws_ping_interval=0.2, ws_ping_timeout=2.5)
+    server = make_server(app, ws_ping_interval=0.2, ws_ping_timeout=1.5)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -42,7 +45,7 @@ def test_idle_sync_client_answers_pings(pinging_server: str) -> None:
     with EnvClient(pinging_server) as env:
         env.reset(seed=1)
         env.step({"message": "before"})
-        time.sleep(4.5)  # longer than a ping timeout while the caller does not read the socket
+        time.sleep(3.5)  # longer than a ping timeout while the caller does not read the socket
         assert env.step({"message": "after"}).model_extra["message"] == "after"  # type: ignore[index]
         assert env.state().step_count == 2
     # One keep-alive thread at most, however many clients.
@@ -58,7 +61,7 @@ def test_idle_async_client_answers_pings(pinging_server: str) -> None:
     async def main() -> str:
         async with AsyncEnvClient(pinging_server) as env:
             await env.reset(seed=1)
-            await asyncio.sleep(3.0)
+            await asyncio.sleep(2.5)
             return (await env.step({"message": "after"})).model_extra["message"]  # type: ignore[index]
 
     assert asyncio.run(main()) == "after"
