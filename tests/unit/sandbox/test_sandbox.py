@@ -62,7 +62,7 @@ def test_files_persist_across_runs_and_vanish_at_close() -> None:
 def test_host_filesystem_is_invisible_and_readonly(sb: Sandbox) -> None:
     r = sb.run(
         "import os\n"
-        "print(sorted(os.listdir('/')))\n"
+        "print(sorted(os.listdir('/')), sorted(os.listdir('/etc')))\n"
         "for p in ['/usr/x', '/etc/x', '/x']:\n"
         "    try:\n"
         "        open(p, 'w')\n"
@@ -72,8 +72,9 @@ def test_host_filesystem_is_invisible_and_readonly(sb: Sandbox) -> None:
     )
     assert "WROTE" not in r.stdout
     listing = r.stdout.splitlines()[0]
-    for hidden in ("'home'", "'work'", "'etc'", "'var'"):
+    for hidden in ("'home'", "'work'", "'var'", "'passwd'", "'shadow'"):
         assert hidden not in listing
+    assert "['ld.so.cache']" in listing  # the only file of the host's /etc
 
 
 def test_environment_is_clean(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
