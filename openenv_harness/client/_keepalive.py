@@ -31,6 +31,7 @@ class _Keeper:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
+        self._waiting_for = interval_s
 
     def add(self, conn: _Pollable) -> None:
         with self._lock:
@@ -38,8 +39,8 @@ class _Keeper:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="openenv-ws-keepalive", daemon=True)
                 self._thread.start()
-            else:
-                self._wake.set()  # restart the wait so a changed interval_s applies at once
+            elif self.interval_s != self._waiting_for:
+                self._wake.set()  # interval_s changed (tests shorten it): restart the wait with the new value
 
     def discard(self, conn: _Pollable) -> None:
         with self._lock:
@@ -47,7 +48,8 @@ class _Keeper:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.interval_s)
+            self._waiting_for = self.interval_s
+            self._wake.wait(self._waiting_for)
             self._wake.clear()
             with self._lock:
                 members = list(self._members)
