@@ -95,7 +95,7 @@ def bwrap_argv(work_dir: str, uid: int, limits: SandboxLimits, command: list[str
         argv += ["--ro-bind", prefix, prefix]
     if os.path.exists("/etc/ld.so.cache"):
         # The loader's cache (library paths only): without it every exec probes each library directory.
-        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        argv += ["--perms", "0755", "--dir", "/etc", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     argv += ["--bind", work_dir, WORKSPACE, "--chdir", WORKSPACE]
     argv += ["--clearenv"]
