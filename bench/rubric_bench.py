@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import statistics
 import time
@@ -143,14 +144,19 @@ def main() -> None:
             print(f"{name:<36} {r['p50_ms']:>8.2f}ms {r['p95_ms']:>8.2f}ms  < 50 ms")
         print(f"{'  (pool start-up)':<36} {push['startup_s']:>9.2f}s")
     result = {
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_avg_1m_at_end": os.getloadavg()[0],  # other work on the machine skews these numbers
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
         "rubric_us": rubric,
         "push_config": push,
         "targets": {"score_3_const_us": 20, "push_config_8_ms": 50},
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.out}")
+    print(f"load average (1 min) {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus; wrote {args.out}")
 
 
 if __name__ == "__main__":
