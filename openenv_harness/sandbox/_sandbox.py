@@ -23,6 +23,28 @@ MAX_CODE_BYTES = 120_000
 """Programs are passed as one argv string (``python -c`` / ``bash -c``), bounded by Linux's 128 KiB limit."""
 
 
+_PREFIX = "openenv-sbx-"
+
+
+def _sweep_stale(uid: int) -> None:
+    """Delete work dirs left by a crashed process that held ``uid``.
+
+    Called right after leasing ``uid``: while we hold its lease no live sandbox can use it, so every work
+    dir it owns is stale. Race-free across processes for the same reason.
+    """
+    tmp = tempfile.gettempdir()
+    try:
+        entries = os.scandir(tmp)
+    except OSError:
+        return
+    with entries:
+        for entry in entries:
+            if entry.name.startswith(_PREFIX) and entry.is_dir(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_uid == uid:
+                        shutil.rmtree(entry.path, ignore_errors=True)
+
+
 class SandboxUnavailable(RuntimeError):
     """The requested sandbox cannot run on this host (the message says why and what to do)."""
 
@@ -82,7 +104,9 @@ class Sandbox:
         self._lease: UidLease | None = None
         if self.config.mode == "bwrap":
             self._lease = (uid_pool or default_pool()).acquire()
-        self._dir: str | None = tempfile.mkdtemp(prefix="openenv-sbx-")
+        if self._lease is not None:
+            _sweep_stale(self._lease.uid)
+        self._dir: str | None = tempfile.mkdtemp(prefix=_PREFIX)
         if self._lease is not None:
             os.chown(self._dir, self._lease.uid, self._lease.uid)
         self._python = python_executable()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -57,6 +59,17 @@ def test_files_persist_across_runs_and_vanish_at_close() -> None:
     box.close()  # idempotent
     with pytest.raises(RuntimeError, match="closed"):
         box.run("print(1)")
+
+
+def test_work_dirs_left_by_a_crashed_process_are_swept() -> None:
+    pool = UidPool(base=62100, count=1, lock_dir=Path(tempfile.mkdtemp()))
+    stale = Path(tempfile.mkdtemp(prefix="openenv-sbx-"))
+    (stale / "leftover").write_text("x")
+    os.chown(stale, 62100, 62100)
+    with Sandbox(FAST, uid_pool=pool) as box:
+        assert box.uid == 62100
+        assert not stale.exists()
+        assert box.work_dir.exists()
 
 
 def test_host_filesystem_is_invisible_and_readonly(sb: Sandbox) -> None:
