@@ -34,18 +34,20 @@ env's own rubric with its default weights. ``weights``/``overrides`` become the 
 describe a rubric tree that :func:`build_rubric` instantiates after checking every ``_target_`` against the
 allow-list. Env reward configs subclass :class:`RewardConfig` (``schema_version`` + ``weights``).
 
-Trainer side: :class:`RewardNormalizer` (per-env running mean/std, min-max, percentile; checkpointable) and
-:class:`RewardLogger` (TensorBoard scalars per component, weight, total).
+Trainer side: :class:`RewardNormalizer` (per-env running mean/std, min-max, percentile; checkpointable),
+:class:`RewardLogger` (TensorBoard scalars per component, weight, total) and :class:`RewardComposer`
+(offline re-weighting + per-env normalisation + logging of a batch, failed steps kept as None).
 """
 
 from ._base import Rubric, RubricConfig, RubricError, run_sync
 from ._build import RewardConfig, build_rubric, check_reward_config, config_update
+from ._composer import RewardComposer
 from ._containers import Gate, RubricDict, RubricList, Sequential, WeightedSum
 from ._judge import JudgeError, JudgeRubric
 from ._logger import RewardLogger
 from ._mcp_judge import McpToolRubric
 from ._normalizer import RewardNormalizer
-from ._result import RewardResult, combine
+from ._result import RewardResult, as_result, combine
 from ._text import action_text
 from ._trajectory import Step, TrajectoryResult, TrajectoryRubric, trajectory_credits
 
@@ -54,6 +56,7 @@ __all__ = [
     "JudgeError",
     "JudgeRubric",
     "McpToolRubric",
+    "RewardComposer",
     "RewardConfig",
     "RewardLogger",
     "RewardNormalizer",
@@ -69,6 +72,7 @@ __all__ = [
     "TrajectoryRubric",
     "WeightedSum",
     "action_text",
+    "as_result",
     "build_rubric",
     "check_reward_config",
     "combine",

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from ._result import RewardResult
+from ._result import RewardResult, as_result
 
 
 class ScalarWriter(Protocol):
@@ -27,19 +27,10 @@ class ScalarWriter(Protocol):
 
 
 def _as_parts(item: Any) -> tuple[RewardResult, int | None]:
-    """A RewardResult and config version from a RewardResult, an observation or observation metadata."""
-    if isinstance(item, RewardResult):
-        return item, None
+    """A RewardResult and the config version (when the item carries metadata)."""
     metadata = item if isinstance(item, Mapping) else getattr(item, "metadata", None)
-    if not isinstance(metadata, Mapping):
-        raise TypeError(
-            f"cannot log {type(item).__name__}: pass RewardResults, observations or their metadata"
-        )
-    reward = None if isinstance(item, Mapping) else getattr(item, "reward", None)
-    version = metadata.get("config_version")
-    return RewardResult.from_metadata(metadata, reward=reward), (
-        int(version) if version is not None else None
-    )
+    version = metadata.get("config_version") if isinstance(metadata, Mapping) else None
+    return as_result(item), (int(version) if version is not None else None)
 
 
 class RewardLogger:

@@ -102,3 +102,15 @@ class RewardResult:
                 f"reweighted: unknown component or invalid weight for {bad}; known {sorted(self.weights)}"
             )
         return combine(self.components, {**self.weights, **weights}, self.normalized)
+
+
+def as_result(item: Any) -> RewardResult:
+    """A :class:`RewardResult` from a RewardResult, an observation (``reward`` + ``metadata``) or its metadata."""
+    if isinstance(item, RewardResult):
+        return item
+    if isinstance(item, Mapping):
+        return RewardResult.from_metadata(item)
+    metadata = getattr(item, "metadata", None)
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"expected a RewardResult, an observation or its metadata, got {type(item).__name__}")
+    return RewardResult.from_metadata(metadata, reward=getattr(item, "reward", None))
