@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -24,6 +26,15 @@ MAX_CODE_BYTES = 120_000
 
 
 _PREFIX = "openenv-sbx-"
+_live: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all_at_exit() -> None:
+    """Delete the work dirs of sandboxes still open when the process exits (e.g. a server on SIGTERM)."""
+    for box in list(_live):
+        with contextlib.suppress(Exception):
+            box.close()
 
 
 def _sweep_stale(uid: int) -> None:
@@ -110,6 +121,7 @@ class Sandbox:
         if self._lease is not None:
             os.chown(self._dir, self._lease.uid, self._lease.uid)
         self._python = python_executable()
+        _live.add(self)
 
     @property
     def work_dir(self) -> Path:
