@@ -122,6 +122,15 @@ def test_token_is_required_to_post(url: str) -> None:
     assert post(url, {"weights": {"shout": 1.0}}, token="wrong").status_code == 403
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the server guards only POST /config; issue 3 says /config (GET included) requires the token. "
+    "Remove this marker when GET is guarded.",
+)
+def test_token_is_required_to_read_config_too(url: str) -> None:
+    assert httpx.get(f"{url}/config", timeout=10).status_code == 401
+
+
 def test_weights_pushed_mid_episode_apply_at_next_reset_only(url: str) -> None:
     with EnvClient(url, token=TOKEN) as env:
         first = env.reset(seed=1)
