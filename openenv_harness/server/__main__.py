@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frame-bytes", type=int, default=1 << 20)
     p.add_argument("--token-env", default=None, help="name of an environment variable holding the token")
     p.add_argument("--log-level", default="warning")
+    p.add_argument(
+        "--ws-compression", action="store_true", help="offer permessage-deflate (off: it costs CPU per frame)"
+    )
     return p
 
 
@@ -79,7 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     def announce(url: str) -> None:
         print(f"LISTENING {url}", flush=True)
 
-    serve(app, args.host, args.port, on_listening=announce, log_level=args.log_level)
+    serve(
+        app,
+        args.host,
+        args.port,
+        on_listening=announce,
+        log_level=args.log_level,
+        ws_per_message_deflate=args.ws_compression,
+    )
     _exit_past_stuck_threads()
     return 0
 
