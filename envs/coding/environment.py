@@ -17,6 +17,7 @@ fails with ``UNSUPPORTED`` and says why, instead of running code unsandboxed.
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from typing import Any, Literal
@@ -176,6 +177,7 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             timed_out=result.timed_out,
             truncated=result.truncated,
             duration_s=result.duration_s,
+            files=self._listing(),
             turn=turn,
             turns_left=self.max_turns - turn,
             message=f"ran {action.language}: {status}" + (" (output truncated)" if result.truncated else ""),
@@ -231,6 +233,17 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
     def state(self) -> CodingState:
         """Current episode state."""
         return self._state
+
+    def _listing(self, limit: int = 50) -> list[str]:
+        """Names in the work dir (read on the host without following links: names only, never contents)."""
+        if self._sandbox is None:
+            return []
+        try:
+            with os.scandir(self._sandbox.work_dir) as it:
+                names = sorted(e.name + ("/" if e.is_dir(follow_symlinks=False) else "") for e in it)
+        except OSError:
+            return []
+        return names[:limit]
 
     def _close_sandbox(self) -> None:
         if self._sandbox is not None:

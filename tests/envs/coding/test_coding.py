@@ -40,8 +40,8 @@ def test_run_read_fix_submit(env: CodingEnvironment) -> None:
     env.reset(seed=0, task_id=TASK)
     obs = env.step(CodingAction(code="print(undefined_name)"))
     assert obs.exit_code == 1 and "NameError" in obs.stderr and obs.reward == 0.0 and not obs.done
-    obs = env.step(CodingAction(code="echo hello > note.txt; cat note.txt", language="bash"))
-    assert obs.stdout == "hello\n" and obs.exit_code == 0
+    obs = env.step(CodingAction(code="echo hello > note.txt; mkdir -p d; cat note.txt", language="bash"))
+    assert obs.stdout == "hello\n" and obs.exit_code == 0 and obs.files == ["d/", "note.txt"]
     obs = env.step(CodingAction(code="print(open('note.txt').read().strip())"))
     assert obs.stdout == "hello\n" and obs.turns_left == 1
     row = _row(TASK)
