@@ -233,3 +233,30 @@ def test_servers_die_with_the_interpreter() -> None:
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(p) for p in pids)
+
+
+def test_async_client_recovers_after_server_kill() -> None:
+    """The harness's path: async pool clients, a server SIGKILLed mid-step, reset brings them back."""
+    with LocalProcessProvider("echo", n_servers=2, env_kwargs={"max_steps": 100}) as provider:
+
+        async def main() -> None:
+            clients = [provider.async_client(connect_timeout_s=20) for _ in range(4)]
+            for c in clients:
+                await c.reset(seed=1)
+            victim = provider.urls[0]
+            asyncio.get_running_loop().call_later(0.3, os.killpg, provider.pids[0], signal.SIGKILL)
+            results = await asyncio.gather(
+                *(c.step({"message": "sleep:1.5"}) for c in clients), return_exceptions=True
+            )
+            for c, r in zip(clients, results, strict=True):
+                if c.base_url == victim:
+                    assert isinstance(r, EnvError) and r.code == ErrorCode.CONNECTION_LOST
+                else:
+                    assert isinstance(r, EchoObservation) and r.message == "sleep:1.5"
+            for c in clients:  # every client, on either server, is usable after a reset
+                await c.reset(seed=2)
+                assert (await c.step({"message": "ok"})).message == "ok"  # type: ignore[attr-defined]
+                await c.close()
+
+        asyncio.run(main())
+        assert provider.crashed() == []
