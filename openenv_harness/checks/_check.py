@@ -10,8 +10,8 @@ Checks, in order (each one pass / fail / skip with a reason):
                       declares ``seed_honoured: false``.
 ``wire_roundtrip``    every observation seen survives ``observation_to_wire`` -> JSON -> ``from_wire``,
                       and every action sent survives ``model_validate`` -> JSON -> ``model_validate``.
-``step_contract``     steps return a finite float reward (or None) and a bool ``done``; the step count
-                      advances; the episode ends within ``max_steps``.
+``step_contract``     steps return a finite float reward (or None) and a bool ``done``; ``state().step_count``
+                      advances by one per step; the episode ends within ``max_steps``.
 ``reward_metadata``   a rewarded observation carries ``reward_components`` and ``reward_weights`` whose
                       weighted sum is the reward (so any re-weighting can be recomputed offline).
 ``no_ground_truth``   no hidden value (from the oracle's ``hidden``) appears in any observation of a
@@ -96,6 +96,7 @@ class _Rollout:
         self.ret = 0.0
         self.done = False
         self.final: Observation | None = None
+        self.step_counts: list[int] = []
 
 
 def _rollout(
@@ -113,6 +114,7 @@ def _rollout(
         out.actions.append(action)
         obs = session.step(action)
         out.observations.append(obs)
+        out.step_counts.append(session.state().step_count)
         if obs.reward is not None:
             out.ret += float(obs.reward)
         if obs.done:
@@ -294,6 +296,8 @@ def _check_steps(
                 problems.append(f"seed {seed} step {i}: reward {obs.reward!r} is not a finite number")
             if not isinstance(obs.done, bool):
                 problems.append(f"seed {seed} step {i}: done is {obs.done!r}")
+        if ro.step_counts != list(range(1, len(ro.step_counts) + 1)):
+            problems.append(f"seed {seed}: state().step_count went {ro.step_counts}, expected 1, 2, ...")
         if not ro.done:
             problems.append(f"seed {seed}: the null policy's episode did not end within {max_steps} steps")
     report.add("step_contract", "fail" if problems else "pass", "; ".join(problems))

@@ -185,6 +185,17 @@ def test_episode_that_never_ends_is_caught() -> None:
     assert _status(report, "step_contract") == "fail"
 
 
+def test_step_count_that_does_not_advance_is_caught() -> None:
+    class Frozen(GuessEnv):
+        def step(self, action: GuessAction, timeout_s: float | None = None) -> GuessObs:
+            obs = super().step(action, timeout_s)
+            self._state.step_count = 0
+            return obs
+
+    report = check_env(Frozen, oracle=ORACLE)
+    assert _status(report, "step_contract") == "fail" and "step_count" in str(report)
+
+
 def test_null_from_schema_fills_required_fields() -> None:
     schema = {
         "properties": {"a": {"type": "string"}, "b": {"type": "boolean"}, "c": {"enum": ["x", "y"]}},
