@@ -228,6 +228,7 @@ def run_train(cfg: DictConfig) -> dict[str, Any]:
         env_kwargs = OmegaConf.to_container(cfg.env.kwargs, resolve=True) or {}
         with EnvRuntime(cfg.runtime, cfg.env.id, dict(env_kwargs), cfg.server) as rt:  # type: ignore[arg-type]
             record.servers = rt.urls
+            record.write(run_dir)  # a run that dies later still names its servers
             initial = rubric_update(cfg.rubric)
             if initial:
                 rt.push_config(initial)
