@@ -90,7 +90,12 @@ class AsyncEnvClient(WSClientBase[ObsT]):
         deadline = time.monotonic() + self.connect_timeout_s
         delay = 0.05
         while True:
-            url = self._core.next_url()
+            # A provider's picker may restart a crashed server (seconds): keep that off the event loop.
+            url = (
+                await asyncio.to_thread(self._core.next_url)
+                if self._core.connected_once
+                else self._core.base_url
+            )
             try:
                 protocol = await self._detect(url)
                 ws = await connect(
