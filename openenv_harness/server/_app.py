@@ -14,7 +14,7 @@ from typing import Any, cast
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
+from starlette.routing import WebSocketRoute
 
 from openenv_harness.spec import ConfigHolder, EnvError, Environment, ErrorCode
 from openenv_harness.spec import spec as env_spec
@@ -23,7 +23,7 @@ from ._executor import make_executor
 from ._http import error_response, http_endpoints, json_response, read_json
 from ._session import EnvFactory
 from ._sessions import SessionRegistry
-from ._ws import serve_websocket
+from ._ws import WebSocketEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -144,10 +144,7 @@ def create_app(
     app.state.lifespan_hooks = hooks
     app.state.max_frame_bytes = max_frame_bytes
 
-    async def ws_endpoint(websocket: WebSocket) -> None:
-        await serve_websocket(websocket, sessions, max_frame_bytes)
-
-    app.router.add_websocket_route("/ws", ws_endpoint)
+    app.router.routes.append(WebSocketRoute("/ws", WebSocketEndpoint(sessions, max_frame_bytes)))
     for path, endpoint, methods in http_endpoints(sessions, max_frame_bytes):
         app.add_route(path, endpoint, methods=methods)
     _add_info_routes(app, env_cls, sessions)

@@ -22,7 +22,7 @@ import contextlib
 import logging
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.types import Receive, Scope, Send
 
 from openenv_harness.spec import EnvError, ErrorCode
 
@@ -90,41 +90,81 @@ def _peek_id(raw: str | bytes) -> Any:
     return frame.get("id") if isinstance(frame, dict) else None
 
 
-async def serve_websocket(websocket: WebSocket, registry: SessionRegistry, max_frame_bytes: int) -> None:
-    """Run one WS connection: create its session, answer frames until close/disconnect, clean up."""
-    await websocket.accept()
-    try:
-        session = await registry.create()
-    except EnvError as err:
-        await websocket.send({"type": "websocket.send", "text": error_frame(err).decode()})
-        await websocket.close(code=1013 if err.code == ErrorCode.CAPACITY else 1011, reason=str(err.code))
-        return
+class _Connection:
+    """The raw ASGI side of one WS connection: send/close that never raise once the socket is gone."""
 
-    async def closer(reason: str) -> None:
-        if websocket.application_state == WebSocketState.CONNECTED:
-            await websocket.close(code=1001, reason=reason[:120])
+    __slots__ = ("_send", "open")
 
-    session.closer = closer
-    receive = websocket.receive
-    send = websocket.send
-    close_code = 1000
-    try:
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.open = True
+
+    async def send(self, payload: bytes) -> None:
+        await self._send({"type": "websocket.send", "text": payload.decode()})
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if self.open:
+            self.open = False
+            with contextlib.suppress(RuntimeError, OSError):
+                await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
+
+
+class WebSocketEndpoint:
+    """The ``/ws`` route as a plain ASGI app.
+
+    It talks ASGI directly rather than through Starlette's ``WebSocket`` wrapper because it sits on the
+    per-step hot path: every frame would otherwise pay two extra coroutine layers of state checks.
+    """
+
+    def __init__(self, registry: SessionRegistry, max_frame_bytes: int) -> None:
+        self.registry = registry
+        self.max_frame_bytes = max_frame_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run one connection: create its session, answer frames until close/disconnect, clean up."""
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        conn = _Connection(send)
+        try:
+            session = await self.registry.create()
+        except EnvError as err:
+            with contextlib.suppress(RuntimeError, OSError):
+                await conn.send(error_frame(err))
+            await conn.close(1013 if err.code == ErrorCode.CAPACITY else 1011, str(err.code))
+            return
+
+        async def closer(reason: str) -> None:
+            await conn.close(1001, reason)
+
+        session.closer = closer
+        try:
+            await self._serve(session, receive, conn)
+        except (RuntimeError, OSError):  # the client went away while we were sending
+            conn.open = False
+        finally:
+            session.closer = None
+            self.registry.close(session.id)
+            await conn.close(1000)
+
+    async def _serve(self, session: Session, receive: Receive, conn: _Connection) -> None:
+        limit = self.max_frame_bytes
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
-                close_code = 0
-                break
+                conn.open = False
+                return
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
             req_id = None
             try:
-                if frame_too_large(raw, max_frame_bytes):
+                if len(raw) * 4 > limit and frame_too_large(raw, limit):
                     req_id = _peek_id(raw)
                     raise EnvError(
                         ErrorCode.FRAME_TOO_LARGE,
-                        f"frame of {len(raw)} bytes exceeds max_frame_bytes={max_frame_bytes}",
-                        {"max_frame_bytes": max_frame_bytes},
+                        f"frame of {len(raw)} bytes exceeds max_frame_bytes={limit}",
+                        {"max_frame_bytes": limit},
                     )
                 try:
                     frame = loads(raw)
@@ -143,8 +183,8 @@ async def serve_websocket(websocket: WebSocket, registry: SessionRegistry, max_f
                     reply: dict[str, Any] | None = {"type": "observation", "data": data}
                 else:
                     reply = await _handle(session, frame)
-                if reply is None:
-                    break
+                if reply is None:  # close: the caller closes with 1000, as OpenEnv does
+                    return
                 if req_id is not None:
                     reply["id"] = req_id
                 out = dumps(reply)
@@ -153,18 +193,9 @@ async def serve_websocket(websocket: WebSocket, registry: SessionRegistry, max_f
             except Exception as exc:  # a bug of ours: report it on this frame, keep the connection
                 log.exception("internal error while handling a WS frame")
                 out = error_frame(EnvError(ErrorCode.INTERNAL, f"internal server error: {exc!r}"), req_id)
-            if websocket.application_state != WebSocketState.CONNECTED:
-                close_code = 0  # closed under us (reaper, shutdown)
-                break
-            await send({"type": "websocket.send", "text": out.decode()})
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        close_code = 0  # the client went away, or the session was closed under us
-    finally:
-        session.closer = None
-        registry.close(session.id)
-        if close_code and websocket.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
-                await websocket.close(code=close_code)
+            if not conn.open:  # closed under us (reaper, shutdown)
+                return
+            await conn.send(out)
 
 
-__all__ = ["frame_too_large", "parse_timeout", "serve_websocket"]
+__all__ = ["WebSocketEndpoint", "frame_too_large", "parse_timeout"]
