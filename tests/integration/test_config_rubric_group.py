@@ -41,3 +41,25 @@ def test_arith_weights_are_accepted_by_the_arith_env_config() -> None:
 def test_command_line_override_of_a_weight() -> None:
     cfg = compose_config(["rubric=arith", "rubric.weights.format=0.05"]).rubric
     assert config_update(cfg)["weights"] == {"correct": 1.0, "format": 0.05}
+
+
+def test_arith_rubric_from_config_rescores_env_observations_exactly() -> None:
+    """Offline re-scoring: the conf/rubric/arith.yaml tree gives the env's own components and rewards."""
+    from envs.arith import oracle
+    from openenv_harness.runtime import InProcessProvider
+
+    cfg = compose_config(["rubric=arith"]).rubric
+    rubric = build_rubric(cfg)
+    with InProcessProvider("arith") as provider:
+        provider.push_config(config_update(cfg))
+        env = provider.client()
+        for seed, answer in [(1, None), (2, "I think it is 12"), (3, "")]:
+            env.reset(seed=seed)
+            truth = oracle.hidden(seed)
+            text = truth["answer"] if answer is None else answer
+            obs = env.step({"answer": text})
+            rubric.reset(context={"answer": float(truth["answer"])})
+            offline = rubric.score({"answer": text}, None, weights=obs.metadata["reward_weights"])
+            assert offline.components == obs.metadata["reward_components"]
+            assert offline.reward == obs.reward
+        env.close()
