@@ -1,7 +1,8 @@
 """Unit-test pass fraction: run a task's tests against submitted code in a sandbox.
 
 HumanEval-style tests are one function ``check(candidate)`` holding many asserts, so an all-or-nothing
-run would give no partial credit. :data:`HARNESS` splits ``check``'s body into its top-level statements
+run would give no partial credit. (Tests without a ``check`` function, MBPP-style module-level asserts,
+work too: then the module's top-level statements are the units and setup, with ``candidate`` bound.) :data:`HARNESS` splits ``check``'s body into its top-level statements
 and runs them one by one against the candidate (sharing one namespace, so setup statements such as
 ``x = ...`` keep working): every statement that contains an ``assert`` anywhere (a bare assert, or a loop
 of asserts) is one *unit*; the others are setup. The pass fraction is ``passed units / units``. Each unit
@@ -75,17 +76,21 @@ _report["defines"] = callable(_cand) and _cand is not _before
 _tree = ast.parse(_spec["test"])
 _check = [n for n in _tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
 _tns = _ns
-exec(compile(ast.Module([n for n in _tree.body if n not in _check], []), "<tests>", "exec"), _tns)
 if _check:
+    exec(compile(ast.Module([n for n in _tree.body if n not in _check], []), "<tests>", "exec"), _tns)
     _fn = _check[0]
     _tns[_fn.args.args[0].arg if _fn.args.args else "candidate"] = _cand
-    for _stmt in _fn.body:
-        _is_unit = any(isinstance(n, ast.Assert) for n in ast.walk(_stmt))
-        _e = _run(compile(ast.Module([_stmt], []), "<tests>", "exec"), _tns)
-        if _is_unit:
-            _report["units"].append(_e)
-        elif _e is not None:
-            _report["setup_errors"].append(_e)
+    _stmts = _fn.body
+else:
+    _tns["candidate"] = _cand
+    _stmts = _tree.body
+for _stmt in _stmts:
+    _is_unit = any(isinstance(n, ast.Assert) for n in ast.walk(_stmt))
+    _e = _run(compile(ast.Module([_stmt], []), "<tests>", "exec"), _tns)
+    if _is_unit:
+        _report["units"].append(_e)
+    elif _e is not None:
+        _report["setup_errors"].append(_e)
 _emit()
 """
 """The program run inside the sandbox; reads ``{code, test, entry_point, prelude, unit_timeout_s, nonce}``
@@ -144,10 +149,12 @@ def _count_units(test: str) -> int:
         tree = ast.parse(test)
     except SyntaxError:
         return 0
+    body = tree.body
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "check":
-            return sum(1 for s in node.body if any(isinstance(n, ast.Assert) for n in ast.walk(s)))
-    return 0
+            body = node.body
+            break
+    return sum(1 for s in body if any(isinstance(n, ast.Assert) for n in ast.walk(s)))
 
 
 def run_unit_tests(
