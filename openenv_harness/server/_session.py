@@ -49,7 +49,6 @@ from openenv_harness.spec import (
     Environment,
     ErrorCode,
     Observation,
-    observation_to_wire,
 )
 
 from ._executor import close_quietly, default_executor
@@ -124,7 +123,8 @@ class Session:
     def _bind(self, env: Environment[Any, Any]) -> None:
         self.env = env
         action_type = env.action_type
-        self._action_validate = action_type.model_validate
+        # the validator itself, not model_validate: same semantics without a Python wrapper on every step
+        self._action_validate = action_type.__pydantic_validator__.validate_python
         self._action_has_metadata = "metadata" in action_type.model_fields
         self._reset_async = _async_variant(env, "reset_async")
         self._step_async = _async_variant(env, "step_async")
@@ -412,7 +412,21 @@ class Session:
             raise EnvError(
                 ErrorCode.ENV_ERROR, f"{what} returned {type(obs).__name__}, expected an Observation"
             )
-        return observation_to_wire(obs)
+        return to_wire(obs)
+
+
+_RESERVED = {"done", "reward", "metadata"}
+
+
+def to_wire(obs: Observation) -> dict[str, Any]:
+    """Exactly :func:`openenv_harness.spec.observation_to_wire`, in half the time.
+
+    It calls the model's serializer directly with a prebuilt exclude set instead of going through
+    ``model_dump`` (whose Python wrapper and per-call set cost ~1.5 us, a tenth of our per-step budget).
+    ``tests/unit/server`` checks that both give the same result.
+    """
+    fields = obs.__pydantic_serializer__.to_python(obs, mode="json", exclude=_RESERVED)
+    return {"observation": fields, "reward": obs.reward, "done": obs.done, "metadata": obs.metadata}
 
 
 def _env_error(what: str, exc: Exception) -> EnvError:

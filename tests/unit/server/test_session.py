@@ -252,3 +252,17 @@ def test_reset_timeout_message_mentions_the_timeout():
         assert (await s.step({"message": "x"}))["observation"]["message"] == "x"
 
     run(main())
+
+
+def test_fast_wire_matches_the_spec():
+    from openenv_harness.server._session import to_wire
+    from openenv_harness.spec import GenericObservation, observation_to_wire
+
+    env = EchoEnvironment()
+    samples = [
+        env.reset(seed=3),
+        env.step(env.action_type.model_validate({"message": "hi"})),
+        GenericObservation(done=True, reward=1.5, metadata={"a": [1, {"b": None}]}, extra_field={"x": 1}),
+    ]
+    for obs in samples:
+        assert to_wire(obs) == observation_to_wire(obs)
