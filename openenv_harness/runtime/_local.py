@@ -72,18 +72,28 @@ class _Server:
             return "(no log)"
         return "\n".join(text.strip().splitlines()[-lines:]) or "(empty log)"
 
+    def signal_group(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, sig)
+
     def kill(self, grace_s: float = 3.0) -> None:
         """SIGTERM the process group, SIGKILL it after ``grace_s``."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(grace_s)
-        # Children the server spawned may outlive it: the group is killed either way.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        _kill_all([self], grace_s)
+
+
+def _kill_all(servers: list[_Server], grace_s: float) -> None:
+    """SIGTERM every server's group at once (graceful shutdown), SIGKILL whatever is left after ``grace_s``."""
+    for server in servers:
+        if server.alive():
+            server.signal_group(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for server in servers:
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(grace_s)
+            server.proc.wait(max(0.0, deadline - time.monotonic()))
+    for server in servers:
+        server.signal_group(signal.SIGKILL)  # children the server spawned may outlive it: kill the group
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.proc.wait(grace_s)
 
 
 class LocalProcessProvider(Provider):
@@ -134,6 +144,7 @@ class LocalProcessProvider(Provider):
         self._servers: list[_Server] = []
         self._logdir: str | None = None
         self._restart_lock = threading.Lock()
+        self._spawns = 0
 
     # -- processes ------------------------------------------------------------------------------------------
 
@@ -149,7 +160,9 @@ class LocalProcessProvider(Provider):
 
     def _spawn(self, index: int, port: int = 0) -> _Server:
         assert self._logdir is not None
-        log_path = Path(self._logdir) / f"server-{index}.log"
+        # A fresh file per spawn: a restarted server must not be taken for listening on its predecessor's line.
+        self._spawns += 1
+        log_path = Path(self._logdir) / f"server-{index}.{self._spawns}.log"
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         if self.token:
             env[_TOKEN_VAR] = self.token  # not on the command line, where `ps` would show it
@@ -300,8 +313,7 @@ class LocalProcessProvider(Provider):
         """Kill every server's process group and remove the log folder (idempotent)."""
         servers, self._servers = self._servers, []
         self._urls = []
-        for server in servers:
-            server.kill()
+        _kill_all(servers, grace_s=3.0)
         if self._logdir is not None:
             shutil.rmtree(self._logdir, ignore_errors=True)
             self._logdir = None

@@ -260,3 +260,44 @@ def test_async_client_recovers_after_server_kill() -> None:
 
         asyncio.run(main())
         assert provider.crashed() == []
+
+
+def test_restart_moves_to_a_new_port_when_the_old_one_is_taken() -> None:
+    import socket
+
+    with LocalProcessProvider("echo") as provider:
+        env = provider.client(connect_timeout_s=20)
+        env.reset()
+        old_url, old_port = provider.urls[0], int(provider.urls[0].rsplit(":", 1)[1])
+        os.killpg(provider.pids[0], signal.SIGKILL)
+        provider._servers[0].proc.wait(5)
+        squatter = socket.socket()
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the old port has TIME_WAIT entries
+        try:
+            squatter.bind(("127.0.0.1", old_port))
+            squatter.listen()
+            new_url = provider.restart(0)
+        finally:
+            squatter.close()
+        assert new_url != old_url and provider.urls == [new_url]
+        with pytest.raises(EnvError):
+            env.step({"message": "x"})
+        env.reset()  # reconnects through the provider's picker, to the new port
+        assert env.base_url == new_url
+        assert env.step({"message": "moved"}).message == "moved"  # type: ignore[attr-defined]
+        env.close()
+
+
+def test_stop_is_quick_with_open_sessions() -> None:
+    provider = LocalProcessProvider("echo", n_servers=3)
+    provider.start()
+    clients = [provider.client() for _ in range(3)]
+    for c in clients:
+        c.reset()
+    t0 = time.monotonic()
+    provider.stop()
+    assert time.monotonic() - t0 < 5
+    for c in clients:
+        with pytest.raises(EnvError):
+            c.step({"message": "x"})
+        c.close()
