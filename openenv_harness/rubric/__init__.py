@@ -45,7 +45,7 @@ from ._composer import RewardComposer
 from ._containers import Gate, RubricDict, RubricList, Sequential, WeightedSum
 from ._judge import JudgeError, JudgeRubric
 from ._logger import RewardLogger
-from ._mcp_judge import McpToolRubric
+from ._mcp_judge import McpToolRubric, describe_judges
 from ._normalizer import RewardNormalizer
 from ._result import RewardResult, as_result, combine
 from ._text import action_text
@@ -77,6 +77,7 @@ __all__ = [
     "check_reward_config",
     "combine",
     "config_update",
+    "describe_judges",
     "run_sync",
     "trajectory_credits",
 ]

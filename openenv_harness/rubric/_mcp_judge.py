@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._base import Rubric
+from ._base import Rubric, snake_name
 from ._judge import JudgeError, ScoreParsing, fill_template, parse_score, scale_score
 from ._text import action_text
 
@@ -109,3 +109,23 @@ def _root(exc: BaseException) -> str:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     return f"{type(exc).__name__}: {exc}"
+
+
+def describe_judges(rubric: Rubric) -> dict[str, dict[str, Any]]:
+    """Model judges and MCP tools a rubric tree calls, by dotted name, for eval-bundle manifests.
+
+    Each entry is the judge's type and full config (model, endpoint, prompt template, sampling parameters,
+    score parsing). Secrets never appear: configs only name the environment variable holding a key.
+    """
+    from dataclasses import asdict
+
+    from ._judge import JudgeRubric
+
+    return {
+        name or snake_name(type(r)): {
+            "type": f"{type(r).__module__}.{type(r).__qualname__}",
+            **asdict(r.config),
+        }
+        for name, r in rubric.named_rubrics(include_self=True)
+        if isinstance(r, JudgeRubric | McpToolRubric)
+    }

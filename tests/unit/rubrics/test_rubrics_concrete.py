@@ -89,3 +89,24 @@ def test_reference_judge_prompt_uses_context():
     j.reset(context={"question": "2+2?", "answer": "4"})
     content = j.messages("four")[-1]["content"]
     assert "2+2?" in content and "Reference answer:\n4" in content and "Response:\nfour" in content
+
+
+def test_describe_judges_for_bundle_manifests():
+    from openenv_harness.rubric import McpToolRubric, describe_judges
+
+    tree = WeightedSum(
+        {
+            "judge": ReferenceJudge(model="m1", temperature=0.2),
+            "fmt": RegexMatch(),
+            "tool": McpToolRubric(tool="grade"),
+        }
+    )
+    out = describe_judges(tree)
+    assert set(out) == {"judge", "tool"}
+    assert out["judge"]["model"] == "m1" and out["judge"]["temperature"] == 0.2
+    assert (
+        out["judge"]["type"] == "rubrics.judge.ReferenceJudge"
+        and "Reference answer" in out["judge"]["prompt_template"]
+    )
+    assert out["tool"]["tool"] == "grade"
+    assert describe_judges(ReferenceJudge()).keys() == {"reference_judge"}
