@@ -41,6 +41,7 @@ def pinging_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         sock.close()
 
 
+@pytest.mark.slow
 def test_idle_sync_client_answers_pings(pinging_server: str) -> None:
     with EnvClient(pinging_server) as env:
         env.reset(seed=1)

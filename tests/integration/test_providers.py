@@ -61,6 +61,7 @@ def test_push_config_reaches_every_server_of_a_pool() -> None:
         assert info.value.code == ErrorCode.UNAUTHORIZED
 
 
+@pytest.mark.slow
 def test_killed_server_is_detected_and_the_client_recovers() -> None:
     with LocalProcessProvider("echo", env_kwargs={"max_steps": 100}) as provider:
         env = provider.client(connect_timeout_s=20)
@@ -215,6 +216,7 @@ def test_make_provider_kinds() -> None:
         make_provider("local", env="echo", n_server=2)
 
 
+@pytest.mark.slow
 def test_servers_die_with_the_interpreter() -> None:
     """A provider never stopped by its owner is stopped at interpreter exit (atexit): no orphan servers."""
     import subprocess
@@ -235,6 +237,7 @@ def test_servers_die_with_the_interpreter() -> None:
     assert not any(_alive(p) for p in pids)
 
 
+@pytest.mark.slow
 def test_async_client_recovers_after_server_kill() -> None:
     """The harness's path: async pool clients, a server SIGKILLed mid-step, reset brings them back."""
     with LocalProcessProvider("echo", n_servers=2, env_kwargs={"max_steps": 100}) as provider:
@@ -262,6 +265,7 @@ def test_async_client_recovers_after_server_kill() -> None:
         assert provider.crashed() == []
 
 
+@pytest.mark.slow
 def test_restart_moves_to_a_new_port_when_the_old_one_is_taken() -> None:
     import socket
 
