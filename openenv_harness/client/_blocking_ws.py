@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import time
 
@@ -41,6 +42,7 @@ class BlockingWebSocket:
         url: ``ws://HOST:PORT/PATH``.
         open_timeout_s: Budget for TCP connect plus handshake.
         max_size: Largest message accepted from the server, in bytes (None for no limit).
+        ssl_context: TLS settings for ``wss://`` (default: the system's trusted CAs, hostname checked).
 
     Raises:
         ConnectionError: the server cannot be reached.
@@ -48,13 +50,17 @@ class BlockingWebSocket:
         TimeoutError: the handshake did not finish in time.
     """
 
-    def __init__(self, url: str, open_timeout_s: float = 10.0, max_size: int | None = 64 * 2**20) -> None:
+    def __init__(
+        self,
+        url: str,
+        open_timeout_s: float = 10.0,
+        max_size: int | None = 64 * 2**20,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         try:
             uri = parse_uri(url)
         except InvalidURI as exc:
             raise ValueError(str(exc)) from None
-        if uri.secure:
-            raise ValueError("wss:// is not supported by the blocking client; use AsyncEnvClient")
         self._proto = ClientProtocol(uri, max_size=max_size)
         self._fragments: list[bytes] = []
         self._fragment_text = False
@@ -65,6 +71,11 @@ class BlockingWebSocket:
         self._sock = socket.create_connection((uri.host, uri.port), timeout=open_timeout_s)
         try:
             self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if (
+                uri.secure
+            ):  # wss:// (e.g. a hosted Space behind HTTPS): TLS with certificate checks by default
+                context = ssl_context or ssl.create_default_context()
+                self._sock = context.wrap_socket(self._sock, server_hostname=uri.host)
             request = self._proto.connect()
             self._proto.send_request(request)
             self._flush()
@@ -182,7 +193,8 @@ class BlockingWebSocket:
 
         Called by the keep-alive thread with :attr:`io_lock` held.
         """
-        if self._proto.state is State.OPEN and readable(self._sock.fileno()):
+        pending = isinstance(self._sock, ssl.SSLSocket) and self._sock.pending() > 0
+        if self._proto.state is State.OPEN and (pending or readable(self._sock.fileno())):
             with contextlib.suppress(TimeoutError, WebSocketClosed):
                 self._read(time.monotonic() + 0.05)
 
