@@ -24,7 +24,15 @@ def _json(resp: httpx.Response, what: str) -> Any:
     except ValueError:
         body = resp.text
     if resp.status_code >= 400:
-        raise http_error(resp.status_code, body, what)
+        err = http_error(resp.status_code, body, what)
+        if resp.status_code in (404, 405) and err.code == ErrorCode.SESSION_NOT_FOUND:
+            # No error code of ours: the route itself is missing (e.g. /config on OpenEnv's own server).
+            raise EnvError(
+                ErrorCode.UNSUPPORTED,
+                f"{what}: {resp.request.url} does not exist on this server (HTTP {resp.status_code}); "
+                "only openenv_harness servers serve /config",
+            )
+        raise err
     return body
 
 

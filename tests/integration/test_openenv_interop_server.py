@@ -27,6 +27,7 @@ from openenv.core.env_server.types import Observation as OEObservation  # noqa: 
 from openenv.core.env_server.types import State as OEState  # noqa: E402
 
 from openenv_harness.client import PLAIN, AsyncEnvClient, EnvClient, HTTPEnvClient  # noqa: E402
+from openenv_harness.runtime import RemoteProvider  # noqa: E402
 from openenv_harness.spec import EnvError, ErrorCode  # noqa: E402
 
 _WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta")
@@ -166,3 +167,14 @@ def test_http_client_refuses_stateless_openenv_http(openenv_url: str) -> None:
         env.reset(seed=1)
     assert info.value.code == ErrorCode.UNSUPPORTED
     assert "EnvClient" in info.value.message
+
+
+def test_remote_provider_over_openenv_server(openenv_url: str) -> None:
+    with RemoteProvider([openenv_url]) as provider, provider.client() as env:
+        assert env.reset(seed=2).greeting == random.Random(2).choice(_WORDS)  # type: ignore[attr-defined]
+        assert env.step({"message": "via provider"}).message == "via provider"  # type: ignore[attr-defined]
+        assert env.metadata()["name"]  # OpenEnv's /metadata works through the control API
+        with pytest.raises(EnvError) as info:
+            provider.push_config({"weights": {"length": 1.0}})
+        assert info.value.code == ErrorCode.UNSUPPORTED
+        assert "/config" in info.value.message
