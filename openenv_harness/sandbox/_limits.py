@@ -18,6 +18,8 @@ class SandboxLimits:
             uid, so one sandbox's fork bomb cannot starve another).
         nofile: Open file descriptors per process (``RLIMIT_NOFILE``).
         output_bytes: Bytes kept per stream (stdout, stderr); the rest is discarded and ``truncated`` set.
+        disk_mb: Size of the episode's work dir (a tmpfs where the host allows mounting; see
+            ``Sandbox.size_limited``); None leaves it unbounded.
     """
 
     wall_s: float = 10.0
@@ -27,8 +29,11 @@ class SandboxLimits:
     nproc: int = 64
     nofile: int = 256
     output_bytes: int = 64 * 1024
+    disk_mb: int | None = 128
 
     def __post_init__(self) -> None:
+        if self.disk_mb is not None and self.disk_mb <= 0:
+            raise ValueError(f"sandbox limit disk_mb must be > 0 or None, got {self.disk_mb}")
         for name in ("wall_s", "cpu_s", "memory_mb", "file_size_mb", "nproc", "nofile", "output_bytes"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"sandbox limit {name} must be > 0, got {getattr(self, name)}")

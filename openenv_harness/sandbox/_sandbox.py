@@ -5,8 +5,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import shutil
-import tempfile
 import threading
 import weakref
 from dataclasses import dataclass, field, replace
@@ -18,6 +16,7 @@ from ._exec import run_capped
 from ._limits import SandboxLimits
 from ._result import ExecResult
 from ._uids import UidLease, UidPool, default_pool
+from ._workdir import make_workdir, remove_workdir, sweep_stale
 
 SandboxMode = Literal["bwrap", "none"]
 Language = Literal["python", "bash"]
@@ -25,7 +24,6 @@ MAX_CODE_BYTES = 120_000
 """Programs are passed as one argv string (``python -c`` / ``bash -c``), bounded by Linux's 128 KiB limit."""
 
 
-_PREFIX = "openenv-sbx-"
 _live: weakref.WeakSet[Sandbox] = weakref.WeakSet()
 
 
@@ -35,25 +33,6 @@ def _close_all_at_exit() -> None:
     for box in list(_live):
         with contextlib.suppress(Exception):
             box.close()
-
-
-def _sweep_stale(uid: int) -> None:
-    """Delete work dirs left by a crashed process that held ``uid``.
-
-    Called right after leasing ``uid``: while we hold its lease no live sandbox can use it, so every work
-    dir it owns is stale. Race-free across processes for the same reason.
-    """
-    tmp = tempfile.gettempdir()
-    try:
-        entries = os.scandir(tmp)
-    except OSError:
-        return
-    with entries:
-        for entry in entries:
-            if entry.name.startswith(_PREFIX) and entry.is_dir(follow_symlinks=False):
-                with contextlib.suppress(OSError):
-                    if entry.stat(follow_symlinks=False).st_uid == uid:
-                        shutil.rmtree(entry.path, ignore_errors=True)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -116,10 +95,9 @@ class Sandbox:
         if self.config.mode == "bwrap":
             self._lease = (uid_pool or default_pool()).acquire()
         if self._lease is not None:
-            _sweep_stale(self._lease.uid)
-        self._dir: str | None = tempfile.mkdtemp(prefix=_PREFIX)
-        if self._lease is not None:
-            os.chown(self._dir, self._lease.uid, self._lease.uid)
+            sweep_stale(self._lease.uid)
+        self._dir: str | None
+        self._dir, self.size_limited = make_workdir(self.uid, self.config.limits.disk_mb)
         self._python = python_executable()
         _live.add(self)
 
@@ -194,7 +172,7 @@ class Sandbox:
         """Delete the work dir and give the uid back (idempotent)."""
         with self._lock:
             if self._dir is not None:
-                shutil.rmtree(self._dir, ignore_errors=True)
+                remove_workdir(self._dir)
                 self._dir = None
             if self._lease is not None:
                 self._lease.release()

@@ -106,6 +106,10 @@ def hostile(provider: LocalProcessProvider, code: str, language: str = "python")
         assert fresh.step({"code": "print(42)"}).stdout == "42\n"
     finally:
         fresh.close()
+    # Killed processes can take a moment to be reaped after their pid namespace goes away.
+    deadline = time.monotonic() + 5
+    while _sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert _sandbox_processes() == [], "sandboxed processes outlived their run"
     return {**obs.model_dump(), "elapsed": elapsed}
 

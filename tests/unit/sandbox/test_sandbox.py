@@ -72,6 +72,26 @@ def test_work_dirs_left_by_a_crashed_process_are_swept() -> None:
         assert box.work_dir.exists()
 
 
+def test_work_dir_size_is_capped() -> None:
+    with Sandbox(SandboxConfig(limits=SandboxLimits(wall_s=5, disk_mb=4))) as box:
+        if not box.size_limited:
+            pytest.skip("this host does not allow mounting a tmpfs for the work dir")
+        r = box.run(
+            "n = 0\n"
+            "try:\n"
+            "    for i in range(64):\n"
+            "        open(f'f{i}', 'wb').write(b'x' * (1 << 20))\n"
+            "        n += 1\n"
+            "except OSError as e:\n"
+            "    print('stopped', n, e.errno)\n"
+        )
+        assert r.stdout.startswith("stopped") and int(r.stdout.split()[1]) <= 4
+        assert r.stdout.split()[2] == "28"  # ENOSPC
+        mount = box.work_dir
+        assert os.path.ismount(mount)
+    assert not os.path.exists(mount)
+
+
 def test_host_filesystem_is_invisible_and_readonly(sb: Sandbox) -> None:
     r = sb.run(
         "import os\n"
