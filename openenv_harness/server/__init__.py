@@ -7,7 +7,7 @@ directly). ``python -m openenv_harness.server --env echo`` serves from the comma
 """
 
 from ._app import PROTOCOL, Lifespan, create_app, resolve_env
-from ._executor import default_executor, make_executor
+from ._executor import default_executor, default_worker_count, make_executor
 from ._http import SESSION_HEADER
 from ._serve import bind_socket, make_server, serve, url_of
 from ._session import EnvFactory, Session
@@ -26,6 +26,7 @@ __all__ = [
     "bind_socket",
     "create_app",
     "default_executor",
+    "default_worker_count",
     "make_executor",
     "make_server",
     "reap_interval",

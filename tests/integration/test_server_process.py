@@ -115,3 +115,49 @@ def test_shutdown_does_not_wait_for_a_stuck_sync_env_call() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _threads(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(line for line in f if line.startswith("Threads:")).split()[1])
+
+
+@pytest.mark.parametrize("env", ["echo", "envs.echo:SyncEchoEnvironment"])
+def test_thread_count_does_not_grow_with_sessions(env: str) -> None:
+    import asyncio
+
+    import websockets
+
+    from openenv_harness.server import default_worker_count
+
+    proc, url, _ = start("--env", env, "--env-kwargs", '{"max_steps": 100}')
+
+    async def session(k: int) -> str:
+        async with websockets.connect(url.replace("http", "ws") + "/ws") as ws:
+            await ws.send(json.dumps({"type": "reset", "data": {"seed": k}}))
+            await ws.recv()
+            for i in range(3):
+                await ws.send(json.dumps({"type": "step", "data": {"message": f"{k}-{i}"}}))
+                last = json.loads(await ws.recv())["data"]["observation"]["message"]
+            # all 96 sessions are open at once here
+            await asyncio.sleep(0.3)
+            return last
+
+    async def main() -> tuple[list[str], int]:
+        tasks = [asyncio.create_task(session(k)) for k in range(96)]
+        await asyncio.sleep(0.2)
+        peak = 0
+        while not all(t.done() for t in tasks):
+            peak = max(peak, _threads(proc.pid))
+            await asyncio.sleep(0.02)
+        return await asyncio.gather(*tasks), peak
+
+    try:
+        results, peak = asyncio.run(main())
+        assert results == [f"{k}-2" for k in range(96)]
+        assert peak <= 1 + default_worker_count(), (
+            peak
+        )  # main thread + the bounded pool, never one per session
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
