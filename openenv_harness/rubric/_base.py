@@ -286,6 +286,7 @@ class Rubric:
         weights: Mapping[str, float] | None = None,
         *,
         error_reward: float | None = None,
+        skip_zero_weights: bool = False,
     ) -> RewardResult:
         """Score a step the way an environment reports it: scalar reward, raw components, weights, errors.
 
@@ -296,13 +297,15 @@ class Rubric:
                 :meth:`default_weights`, unknown names or negative values raise.
             error_reward: The reward when a component with a non-zero weight failed (default None: no reward
                 is better than a made-up one; the trainer masks the sample).
+            skip_zero_weights: Do not evaluate components whose weight is 0 (they cannot change the reward;
+                saves judge calls when a schedule switches one off). They are then absent from ``components``.
 
         Returns:
             A :class:`RewardResult`; ``result.to_metadata()`` goes into the observation metadata.
         """
         from ._scoring import score_sync
 
-        return score_sync(self, action, observation, weights, error_reward)
+        return score_sync(self, action, observation, weights, error_reward, skip_zero_weights)
 
     async def ascore(
         self,
@@ -311,11 +314,12 @@ class Rubric:
         weights: Mapping[str, float] | None = None,
         *,
         error_reward: float | None = None,
+        skip_zero_weights: bool = False,
     ) -> RewardResult:
         """Async :meth:`score`: components are evaluated concurrently on the running loop."""
         from ._scoring import score_async
 
-        return await score_async(self, action, observation, weights, error_reward)
+        return await score_async(self, action, observation, weights, error_reward, skip_zero_weights)
 
     # ----- episodes and state ---------------------------------------------------------------------------------
     def reset(self, context: Mapping[str, Any] | None = None) -> None:

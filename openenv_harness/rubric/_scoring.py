@@ -37,6 +37,13 @@ def resolve_weights(rubric: Rubric, weights: Mapping[str, float] | None) -> dict
     return effective
 
 
+def _parts(rubric: Rubric, weights: dict[str, float], skip_zero_weights: bool) -> dict[str, Rubric]:
+    parts = rubric.reward_components()
+    if skip_zero_weights:
+        return {name: part for name, part in parts.items() if weights[name] != 0.0}
+    return parts
+
+
 def _error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, RubricError) else f"{type(exc).__name__}: {exc}"
 
@@ -69,12 +76,14 @@ def score_sync(
     observation: Any,
     weights: Mapping[str, float] | None,
     error_reward: float | None,
+    skip_zero_weights: bool = False,
 ) -> RewardResult:
     """Implementation of :meth:`Rubric.score`."""
     if rubric.is_async:
-        return run_sync(score_async(rubric, action, observation, weights, error_reward))  # type: ignore[no-any-return]
+        coro = score_async(rubric, action, observation, weights, error_reward, skip_zero_weights)
+        return run_sync(coro)  # type: ignore[no-any-return]
     effective = resolve_weights(rubric, weights)
-    parts = rubric.reward_components()
+    parts = _parts(rubric, effective, skip_zero_weights)
     values: dict[str, float] = {}
     errors: dict[str, str] = {}
     record: dict[int, float] = {}
@@ -96,10 +105,11 @@ async def score_async(
     observation: Any,
     weights: Mapping[str, float] | None,
     error_reward: float | None,
+    skip_zero_weights: bool = False,
 ) -> RewardResult:
     """Implementation of :meth:`Rubric.ascore`: components run concurrently."""
     effective = resolve_weights(rubric, weights)
-    parts = rubric.reward_components()
+    parts = _parts(rubric, effective, skip_zero_weights)
     record: dict[int, float] = {}
     token = _RECORD.set(record)
     try:

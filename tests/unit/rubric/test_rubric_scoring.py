@@ -100,3 +100,16 @@ def test_async_score_concurrent_and_errors():
     assert res.reward == 1.5 and "returned None" in res.errors["bad"]
     ares = asyncio.run(ws.ascore("x", None, weights={"bad": 0.0}))
     assert ares == res
+
+
+def test_skip_zero_weights_does_not_evaluate_switched_off_components():
+    judge = Const(value=0.9)
+    ws = WeightedSum({"judge": judge, "len": Length(), "bad": Bad(exc=RuntimeError("down"))})
+    res = ws.score("abc", None, weights={"judge": 0.0, "bad": 0.0}, skip_zero_weights=True)
+    assert judge.calls == 0 and res.components == {"len": 3.0} and res.errors == {} and res.reward == 3.0
+    assert res.weights == {"judge": 0.0, "len": 1.0, "bad": 0.0}
+    assert combine(res.components, res.weights) == res.reward  # still exactly reproducible
+    slow = WeightedSum({"a": SlowAsync(value=0.5, delay=0.0), "b": Const(value=1.0)})
+    assert asyncio.run(slow.ascore("x", None, weights={"a": 0.0}, skip_zero_weights=True)).components == {
+        "b": 1.0
+    }
