@@ -50,6 +50,7 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         memory_mb: Address-space limit per process.
         nproc: Process budget of the sandbox.
         output_bytes: Bytes of stdout and of stderr kept per run.
+        disk_mb: Size of the episode's work dir (a tmpfs; None: unbounded).
         unit_timeout_s: Time limit of each unit test.
         python_site: Let sandboxed Python import site-packages (off: ``python -I -S``).
     """
@@ -73,6 +74,7 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         memory_mb: int = 1024,
         nproc: int = 64,
         output_bytes: int = 64 * 1024,
+        disk_mb: int | None = 128,
         unit_timeout_s: float = 3.0,
         python_site: bool = False,
     ) -> None:
@@ -82,7 +84,12 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         if max_turns < 1:
             raise ValueError(f"max_turns must be >= 1, got {max_turns}")
         limits = SandboxLimits(
-            wall_s=wall_s, cpu_s=cpu_s, memory_mb=memory_mb, nproc=nproc, output_bytes=output_bytes
+            wall_s=wall_s,
+            cpu_s=cpu_s,
+            memory_mb=memory_mb,
+            nproc=nproc,
+            output_bytes=output_bytes,
+            disk_mb=disk_mb,
         )
         self.sandbox_config = SandboxConfig(mode=sandbox, limits=limits, python_site=python_site)
         self.max_turns = max_turns

@@ -27,7 +27,7 @@ pytestmark = [
 ]
 
 WALL_S = 3.0
-KWARGS = {"wall_s": WALL_S, "cpu_s": 3, "max_turns": 10_000, "memory_mb": 1024, "nproc": 64}
+KWARGS = {"wall_s": WALL_S, "cpu_s": 3, "max_turns": 10_000, "memory_mb": 1024, "nproc": 64, "disk_mb": 16}
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +184,20 @@ def test_writing_outside_the_work_dir(server: LocalProcessProvider, tmp_path: Pa
     assert not Path("/escape").exists()
     assert Path("/etc/passwd").read_bytes() == passwd_before
     assert f"WROTE {target}" not in r["stdout"]
+
+
+def test_filling_the_disk(server: LocalProcessProvider) -> None:
+    code = (
+        "n = 0\n"
+        "try:\n"
+        "    while True:\n"
+        "        open(f'fill{n}', 'wb').write(b'x' * (1 << 20))\n"
+        "        n += 1\n"
+        "except OSError as e:\n"
+        "    print('stopped after', n, 'MiB, errno', e.errno)\n"
+    )
+    r = hostile(server, code)
+    assert r["stdout"].startswith("stopped after") and int(r["stdout"].split()[2]) <= 16
 
 
 def test_reading_a_secret_outside_the_work_dir(server: LocalProcessProvider, tmp_path: Path) -> None:
