@@ -66,23 +66,28 @@ async def _measure(
     server: str, transport: str, target: Any, pid: int, n: int, duration: float
 ) -> dict[str, Any]:
     cpu: list[float] = []
+    client_cpu: list[float] = []
     loaded: list[tuple[int, float]] = [(0, 0.0)]
 
     def read_cpu() -> None:
-        cpu.append(cpu_seconds(pid) if pid else time.process_time())
+        client_cpu.append(time.process_time())
+        cpu.append(cpu_seconds(pid) if pid else client_cpu[-1])
 
     async def read_loaded() -> None:
         loaded[0] = threads_and_rss(pid or os.getpid())
 
     phase = await run_phase(session_factory(transport, target), n, duration, read_loaded, read_cpu, read_cpu)
-    return _row(server, transport, phase, cpu[1] - cpu[0], loaded[0])
+    row = _row(server, transport, phase, cpu[1] - cpu[0], loaded[0])
+    # The load client's own CPU share of the phase: near 100% means the client, not the server, set steps/s.
+    row["client_cpu_util"] = (client_cpu[1] - client_cpu[0]) / phase.wall_s if phase.wall_s else 0.0
+    return row
 
 
 def _print_row(r: dict[str, Any]) -> None:
     print(
         f"{r['server']:8s} {r['transport']:9s} {r['sessions']:5d} {r['steps_per_s']:9.0f} {r['p50_ms']:8.2f} "
         f"{r['p99_ms']:8.2f} {100 * r['success']:7.1f}% {r['cpu_us_per_step']:9.0f} {r['threads_loaded']:8d} "
-        f"{r['rss_loaded_mb']:8.1f}",
+        f"{r['rss_loaded_mb']:8.1f} {100 * r['client_cpu_util']:6.0f}%",
         flush=True,
     )
 
@@ -90,7 +95,7 @@ def _print_row(r: dict[str, Any]) -> None:
 def _header() -> None:
     print(
         f"{'server':8s} {'transport':9s} {'sess':>5s} {'steps/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} "
-        f"{'success':>8s} {'cpu us/st':>9s} {'threads':>8s} {'rss MB':>8s}",
+        f"{'success':>8s} {'cpu us/st':>9s} {'threads':>8s} {'rss MB':>8s} {'client':>7s}",
         flush=True,
     )
 
