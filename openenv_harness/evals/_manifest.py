@@ -105,6 +105,26 @@ def environment_identity(env_id: str) -> dict[str, Any]:
     }
 
 
+def judges_of(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Model judges / MCP tools the environment's rubric calls (model ids, prompts, sampling), by dotted name.
+
+    The environment is instantiated locally just to read its rubric tree; an environment that cannot be
+    built here (e.g. it needs a resource only its container has) is recorded as such instead of failing.
+    """
+    from openenv_harness.rubric import Rubric, describe_judges
+    from openenv_harness.spec import make
+
+    try:
+        env = make(env_id, **env_kwargs)
+    except Exception as exc:  # noqa: BLE001 - recorded, never fatal: the eval itself runs in the servers
+        return {"unavailable": f"{type(exc).__name__}: {exc}"}
+    try:
+        rubric = getattr(env, "rubric", None)
+        return describe_judges(rubric) if isinstance(rubric, Rubric) else {}
+    finally:
+        env.close()
+
+
 def build_manifest(
     *,
     suite_hash: str,

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from ._manifest import build_manifest, environment_identity, hash_tree
+from ._manifest import build_manifest, environment_identity, hash_tree, judges_of
 from ._metrics import aggregate
 from ._records import EpisodeLog
 from ._report import write_report
@@ -294,7 +294,7 @@ def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str
             }
             for s in suite.evals
         },
-        judges={s.name: s.reward_config.get("judge") for s in suite.evals if s.reward_config.get("judge")},
+        judges={s.name: judges_of(s.env, s.env_kwargs) for s in suite.evals},
     )
     manifest["reproducible"] = reproducible
     (bundle / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
