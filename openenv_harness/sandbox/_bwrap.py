@@ -9,7 +9,8 @@ Layout inside the sandbox:
   ``/root`` (mode 0700); bwrap would create the missing parents 0700, which the dropped uid could not
   traverse, so they are created explicitly with mode 0755.
 - A fresh tmpfs ``/tmp``, a new ``/proc`` and a minimal ``/dev``.
-- The episode's work dir (a host temp dir owned by the leased uid) at ``/workspace``, the current directory.
+- The episode's work dir (a host temp dir, a size-capped tmpfs where possible, owned by the leased uid) at
+  ``/workspace``, the current directory.
 
 Identity: bwrap runs *without* a user namespace (namespaces: ipc, pid, net, uts, cgroup). ``--unshare-all``
 is deliberately not used: it also tries a user namespace, inside which the program is still root as seen
