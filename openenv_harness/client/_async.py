@@ -141,16 +141,14 @@ class AsyncEnvClient(WSClientBase[ObsT]):
                     raise EnvError(ErrorCode.NOT_RESET, f"cannot {op} before reset()")
                 ws = await self._connect()
             text, rid, wait = self._core.prepare(frame, timeout_s)
-            deadline = time.monotonic() + wait
             try:
-                await ws.send(text)
-                while True:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise TimeoutError
-                    msg = decode(await asyncio.wait_for(ws.recv(), remaining))
-                    if self._core.accept(msg, rid):
-                        return msg
+                # asyncio.timeout, not wait_for: no extra task per receive (cancelling recv() is safe).
+                async with asyncio.timeout(wait):
+                    await ws.send(text)
+                    while True:
+                        msg = decode(await ws.recv())
+                        if self._core.accept(msg, rid):
+                            return msg
             except TimeoutError:
                 err, poisoned = self._core.on_timeout(op, rid, wait)
                 if poisoned:
