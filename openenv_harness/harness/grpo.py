@@ -99,6 +99,7 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
                 ep.reward, ep.done = float(turn.reward or 0.0), turn.done
             eps.append(ep)
         logger.episodes(eps)
+        logger.reward_breakdown(eps, step, str(cfg.env.id))
         scalars = step_metrics(eps, g)
         gen_s = t0 - clock["t"]
         scalars["rollout/env_seconds"] = time.monotonic() - t0

@@ -98,10 +98,16 @@ class RunLogger:
         self.run_dir = run_dir
         self.tb_dir = run_dir / "tb"
         self._writer: Any = None
+        self._rewards: Any = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
+            from ..rubric import RewardLogger
+
             self._writer = SummaryWriter(log_dir=str(self.tb_dir))
+            # The rubric package's per-env breakdown (reward/<env>/component|weight/..., config_version)
+            # shares our writer, so one event stream holds everything.
+            self._rewards = RewardLogger(writer=self._writer)
         self._episodes = open(run_dir / "episodes.jsonl", "a") if episodes else None  # noqa: SIM115
         self.last: dict[str, float] = {}
 
@@ -116,6 +122,22 @@ class RunLogger:
         if self._writer is not None:
             self._writer.flush()
 
+    def reward_breakdown(self, episodes: list[Episode], step: int, env: str) -> None:
+        """Log per-env reward components, weights and config version of the episodes' turns."""
+        if self._rewards is None:
+            return
+        items = [
+            {
+                "reward_components": t.components,
+                "reward_weights": t.weights,
+                "config_version": t.config_version,
+            }
+            for e in episodes
+            for t in e.turns
+        ]
+        if items:
+            self._rewards.log(step, items, env=env)
+
     def episodes(self, episodes: list[Episode]) -> None:
         """Append episodes to ``episodes.jsonl`` (one JSON object per line, flushed)."""
         if self._episodes is None:
@@ -129,6 +151,7 @@ class RunLogger:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+            self._rewards = None
         if self._episodes is not None:
             self._episodes.close()
             self._episodes = None

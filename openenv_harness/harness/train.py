@@ -196,6 +196,7 @@ def run_collect(ctx: TrainContext) -> dict[str, Any]:
             for i, e in enumerate(eps):
                 e.step, e.group = step, i // g
             ctx.logger.episodes(eps)
+            ctx.logger.reward_breakdown(eps, step, str(cfg.env.id))
             scalars = step_metrics(eps, g, time.monotonic() - t0)
             thr.rate(len(eps))
             ctx.logger.scalars(scalars, step)
