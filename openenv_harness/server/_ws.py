@@ -4,12 +4,12 @@ Client frames: ``{"type": "reset", "data": {kwargs}}``, ``{"type": "step", "data
 ``{"type": "state"}``, ``{"type": "close"}``. Server frames: ``observation`` (``data`` is the observation wire
 form; the reply to a reset also carries ``data.session_id``), ``state`` and ``error`` (``data.code``,
 ``data.message``). Extensions, as top-level keys beside ``type`` and ``data``: ``id`` on any client frame
-(any JSON scalar, echoed on its reply) and ``timeout_s`` on reset/step. Unknown top-level keys are refused.
+(any JSON value, echoed on its reply) and ``timeout_s`` on reset/step. Unknown top-level keys are refused.
 
 Every bad frame gets an ``error`` frame and the connection stays open: ``INVALID_JSON`` (not JSON or not an
 object), ``UNKNOWN_TYPE``, ``VALIDATION_ERROR`` (action, reset arguments, ``timeout_s``, unknown keys),
 ``FRAME_TOO_LARGE`` (larger than ``max_frame_bytes``). Frames larger than the transport limit that
-:func:`openenv_harness.server.serve` gives uvicorn (``ws_max_size``, 4x ``max_frame_bytes``) are refused by the
+:func:`openenv_harness.server.serve` gives uvicorn (``ws_max_size``: 4x ``max_frame_bytes``, at least 16 MiB) are refused by the
 WebSocket library itself, which closes the connection with code 1009 before the app sees them. A full server
 accepts the connection, sends a ``CAPACITY`` error frame and closes with 1013 (try again later). An idle session
 closed by the reaper is closed with code 1001 and the reason in the close frame. ``close`` ends the session and
