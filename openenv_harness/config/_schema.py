@@ -200,8 +200,8 @@ class LearnerConfig:
     kind: LearnerKind = LearnerKind.grpo
     max_steps: int = 8
     group_size: int = 4
-    groups_per_step: int = 2
-    num_tasks: int = 64
+    groups_per_step: int = 1
+    num_tasks: int = 32
     lr: float = 1e-4
     beta: float = 0.0
     lora: bool = True
