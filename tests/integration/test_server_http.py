@@ -216,3 +216,26 @@ def test_http_capacity_and_reaper() -> None:
         assert (r.status_code, r.json()["code"]) == (404, "SESSION_NOT_FOUND")
         assert "reaped" in r.json()["message"]
         assert app.state.sessions.reaped == 2
+
+
+def test_concurrent_requests_on_one_session_are_serialised() -> None:
+    import asyncio
+
+    app = create_app(EchoEnvironment, env_kwargs={"max_steps": 100})
+    with serve_in_thread(app) as base:
+
+        async def main() -> tuple[list[int], int]:
+            async with httpx.AsyncClient(base_url=base) as c:
+                sid = (await c.post("/reset")).json()["session_id"]
+                h = {"X-Session-Id": sid}
+                replies = await asyncio.gather(
+                    *[
+                        c.post("/step", json={"action": {"message": "sleep:0.01"}}, headers=h)
+                        for _ in range(12)
+                    ]
+                )
+                count = (await c.get("/state", headers=h)).json()["step_count"]
+                return [r.status_code for r in replies], count
+
+        statuses, count = asyncio.run(main())
+    assert statuses == [200] * 12 and count == 12
