@@ -205,15 +205,16 @@ class BlockingWebSocket:
 
     def close(self, timeout_s: float = 1.0) -> None:
         """Close politely (close frame, wait briefly for the server's), then the socket. Idempotent."""
-        try:
-            if self._proto.state is State.OPEN:
-                self._proto.send_close(1000)
-                self._flush()
-                deadline = time.monotonic() + timeout_s
-                while self._proto.state is not State.CLOSED:
-                    self._read(deadline)
-        except (OSError, WebSocketClosed):
-            pass
-        finally:
-            KEEPER.discard(self)
-            self._sock.close()
+        KEEPER.discard(self)
+        with self.io_lock:  # the keep-alive thread may be visiting this connection right now
+            try:
+                if self._proto.state is State.OPEN:
+                    self._proto.send_close(1000)
+                    self._flush()
+                    deadline = time.monotonic() + timeout_s
+                    while self._proto.state is not State.CLOSED:
+                        self._read(deadline)
+            except (OSError, WebSocketClosed):
+                pass
+            finally:
+                self._sock.close()

@@ -228,7 +228,7 @@ class EnvClient(WSClientBase[ObsT]):
             return
         self._closed = True
         if self._ws is not None and self._ws.open:
-            with contextlib.suppress(WebSocketClosed, OSError):
+            with contextlib.suppress(WebSocketClosed, OSError), self._ws.io_lock:
                 self._ws.send('{"type":"close"}')
         self._drop()
         if self._control is not None:
