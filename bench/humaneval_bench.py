@@ -6,7 +6,8 @@ Each task is one episode: ``reset(task_id=...)`` then a submission of ``prompt +
 (in a fresh bubblewrap sandbox; the unit tests run one assert at a time). ``--workers`` lists the numbers of
 concurrent episodes to time (threads, each with its own environment instance: the work happens in the
 sandboxed subprocesses). ``--ws`` runs the episodes through a real server (``LocalProcessProvider``) over WS
-instead of in-process. Prints one table and writes ``bench/results/humaneval.json``.
+instead of in-process. Prints one table and writes ``bench/results/humaneval.json`` (``humaneval_ws.json``
+with ``--ws``).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def main() -> None:
         "host": {"python": platform.python_version(), "cpus": os.cpu_count(), "loadavg": os.getloadavg()},
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    path = Path(__file__).parent / "results" / "humaneval.json"
+    path = Path(__file__).parent / "results" / ("humaneval_ws.json" if args.ws else "humaneval.json")
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {path}")
