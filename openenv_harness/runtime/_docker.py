@@ -64,6 +64,8 @@ class DockerProvider(Provider):
         read_only: Read-only root filesystem with a tmpfs ``/tmp`` (the server writes nothing else).
         network: Docker network to attach to (default bridge; the port is published on 127.0.0.1 only).
         rebuild: Build the image even if one with the same inputs exists.
+        restart_crashed: Let the engine restart a server that died (crash, OOM kill; up to 5 times). A
+            restarted container gets a new host port: clients handed out or reconnecting afterwards get it.
         log: Callable taking progress lines (image builds take a while the first time).
         token: Orchestrator token for ``push_config`` (the servers are started with it when given).
     """
@@ -84,6 +86,7 @@ class DockerProvider(Provider):
         read_only: bool = True,
         network: str | None = None,
         rebuild: bool = False,
+        restart_crashed: bool = True,
         log: Callable[[str], None] | None = None,
         token: str | None = None,
     ) -> None:
@@ -109,6 +112,9 @@ class DockerProvider(Provider):
         self.read_only = read_only
         self.network = network
         self.rebuild = rebuild
+        self.restart_crashed = restart_crashed
+        self._refreshed_at = 0.0
+        self._refresh_lock = threading.Lock()
         self.log = log
         self.provider_id = uuid.uuid4().hex[:12]
         self.built: BuiltImage | None = None
@@ -137,7 +143,10 @@ class DockerProvider(Provider):
         try:
             found = self._docker.images.get(self.image)
         except Exception as exc:
-            raise DockerUnavailable(f"image {self.image!r} is not in the local Docker store: {exc}") from None
+            raise DockerUnavailable(
+                f"image {self.image!r} is not in the local Docker store ({exc.__class__.__name__}); nothing is "
+                f"pulled: load it (docker load) or leave image=None to build {self.env!r}'s image from its folder"
+            ) from None
         return BuiltImage(self.image, found.id, None, 0.0)
 
     def _run_one(self, index: int) -> Any:
@@ -158,6 +167,7 @@ class DockerProvider(Provider):
             read_only=self.read_only,
             tmpfs={"/tmp": "rw,size=64m"} if self.read_only else None,
             init=True,  # docker-init reaps zombies and forwards SIGTERM to the server
+            restart_policy={"Name": "on-failure", "MaximumRetryCount": 5} if self.restart_crashed else None,
             network=self.network,
             environment={_TOKEN_VAR: self.token} if self.token else None,
         )
@@ -186,17 +196,35 @@ class DockerProvider(Provider):
                 self.containers.append(container)
             urls = []
             for container in self.containers:
-                container.reload()
-                binding = (container.ports.get(f"{_CONTAINER_PORT}/tcp") or [{}])[0]
-                if not binding.get("HostPort"):
+                url = self._url_of(container)
+                if url is None:
                     raise RuntimeError(f"{container.name}: no published port ({self._describe(container)})")
-                urls.append(f"http://127.0.0.1:{binding['HostPort']}")
+                urls.append(url)
             self._urls = urls
             self.wait_healthy(self.startup_timeout_s)
         except BaseException:
             self.stop()
             raise
         return self.urls
+
+    @staticmethod
+    def _url_of(container: Any) -> str | None:
+        container.reload()
+        binding = (container.ports.get(f"{_CONTAINER_PORT}/tcp") or [{}])[0]
+        return f"http://127.0.0.1:{binding['HostPort']}" if binding.get("HostPort") else None
+
+    def pick_url(self) -> str:
+        """The next server, round-robin, after picking up the new port of any container the engine restarted.
+
+        Inspecting the containers costs a few ms, so it is done at most once a second.
+        """
+        if self.restart_crashed and self._urls and time.monotonic() - self._refreshed_at > 1.0:
+            with self._refresh_lock:
+                self._refreshed_at = time.monotonic()
+                with contextlib.suppress(Exception):  # engine hiccup: keep the URLs we have
+                    fresh = [self._url_of(c) for c in self.containers]
+                    self._urls = [new or old for new, old in zip(fresh, self._urls, strict=True)]
+        return super().pick_url()
 
     def _describe(self, container: Any, lines: int = 20) -> str:
         try:
@@ -228,7 +256,9 @@ class DockerProvider(Provider):
                     except httpx.HTTPError:
                         pass
                     container.reload()
-                    if container.status in ("exited", "dead"):
+                    # With a restart policy a crashed server shows as restarting (or restarted), not exited.
+                    crashed = container.status in ("exited", "dead", "restarting")
+                    if crashed or container.attrs.get("RestartCount", 0):
                         raise RuntimeError(
                             f"{container.name} exited before it was healthy: {self._describe(container)}"
                         )

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -132,6 +133,28 @@ def test_echo_in_a_container_reset_step_config_limits_and_no_leftovers(docker, e
         with provider.client() as client:  # the server survived its neighbour's OOM kill
             client.reset(seed=1)
             assert client.step(EchoAction(message="ok")).message == "ok"
+
+        # A server that dies (here: SIGKILL) is restarted by the engine on a new port; new clients get it.
+        old_url = provider.urls[0]
+        kill = (
+            "import os\nfor p in os.listdir('/proc'):\n  if p.isdigit():\n"
+            "    c = open(f'/proc/{p}/cmdline', 'rb').read()\n"
+            "    if c.startswith(b'python\\0-m\\0openenv_harness.server'): os.kill(int(p), 9)"
+        )
+        container.exec_run(["python", "-c", kill])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            container.reload()
+            if container.attrs["RestartCount"] == 1 and container.status == "running":
+                break
+            time.sleep(0.2)
+        assert container.attrs["RestartCount"] == 1
+        time.sleep(1.1)  # pick_url refreshes ports at most once a second
+        for _ in range(2):
+            with provider.client(connect_timeout_s=20) as client:
+                client.reset(seed=2)
+                assert client.step(EchoAction(message="back")).message == "back"
+        assert provider.urls[0] != old_url
     assert provider.urls == []
     assert _by_label(docker, provider.provider_id) == []
 
