@@ -42,3 +42,16 @@ def test_over_ws(env_id: str) -> None:
             with pytest.raises(Exception) as info:
                 raw.step({"__not_a_field__": 1})
             assert getattr(info.value, "code", None) == "VALIDATION_ERROR"
+
+
+def test_a_single_http_client_target() -> None:
+    from openenv_harness.client import client_for
+
+    with LocalProcessProvider("arith") as provider:
+        client = client_for("arith", provider.urls[0], transport="http")
+        try:
+            report = check_env(client, oracle="envs.arith.oracle")
+        finally:
+            client.close()
+    report.raise_for_failures()
+    assert report.status_of("oracle_max") == "pass"
