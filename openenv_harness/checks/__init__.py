@@ -7,7 +7,7 @@ Example::
     report.raise_for_failures()
 
 The same call checks an environment as served: pass an ``InProcessProvider`` or a ``LocalProcessProvider``
-(sessions over WS) instead of the class.
+(sessions over WS) instead of the class. From the shell: ``python -m openenv_harness.checks arith --served ws``.
 """
 
 from ._check import check_env

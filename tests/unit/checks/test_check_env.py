@@ -211,3 +211,11 @@ def test_instance_factory_and_bad_targets() -> None:
         check_env(42)
     with pytest.raises(ValueError, match="two seeds"):
         check_env(GuessEnv, seeds=(1,))
+
+
+def test_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from openenv_harness.checks.__main__ import main
+
+    assert main(["arith", "--seeds", "0", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  oracle_max" in out and "FAIL" not in out
