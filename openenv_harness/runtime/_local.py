@@ -152,6 +152,7 @@ class LocalProcessProvider(Provider):
         cmd = [self.python, "-m", "openenv_harness.server", "--env", self.env]
         cmd += ["--host", self.host, "--port", str(port)]
         cmd += ["--max-sessions", str(self.max_sessions), "--idle-timeout-s", str(self.idle_timeout_s)]
+        cmd += ["--parent-pid", str(os.getpid())]  # servers exit if we are SIGKILLed (no atexit then)
         if self.env_kwargs:
             cmd += ["--env-kwargs", json.dumps(self.env_kwargs)]
         if self.token:

@@ -27,6 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token-env", default=None, help="name of an environment variable holding the token")
     p.add_argument("--log-level", default="warning")
     p.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="shut down when this process is gone (providers pass their own pid, so a SIGKILLed "
+        "orchestrator never leaves servers behind)",
+    )
+    p.add_argument(
         "--ws-compression", action="store_true", help="offer permessage-deflate (off: it costs CPU per frame)"
     )
     return p
@@ -82,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def announce(url: str) -> None:
         print(f"LISTENING {url}", flush=True)
 
+    if args.parent_pid is not None:
+        _watch_parent(args.parent_pid)
+
     serve(
         app,
         args.host,
@@ -92,6 +102,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _exit_past_stuck_threads()
     return 0
+
+
+def _watch_parent(pid: int, interval_s: float = 1.0) -> None:
+    """SIGTERM ourselves (a graceful shutdown) once ``pid`` is no longer our parent.
+
+    A provider's ``stop()`` and ``atexit`` cover normal exits; this covers the orchestrator being SIGKILLed,
+    after which the kernel re-parents us. Polling ``getppid`` is portable and costs nothing measurable.
+    """
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == pid:
+            time.sleep(interval_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    if os.getppid() != pid:
+        print(f"error: --parent-pid {pid} is not this process's parent", file=sys.stderr)
+        raise SystemExit(2)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _exit_past_stuck_threads() -> None:
