@@ -6,7 +6,8 @@
    errors, nested diagnostics), with (a) constant leaves = pure framework overhead, (b) the shipped concrete
    rubrics (numeric match, regex format, length penalty), (c) ``to_metadata()`` included. Target: (a) < 20 us.
 2. POST /config to every one of 8 ``LocalProcessProvider`` servers, waiting for all answers: through
-   ``provider.push_config(update)`` and through one kept-alive async httpx client. Target: < 50 ms for all 8.
+   ``provider.push_config(update)``, through one long-lived ``ControlAPI`` per server (threads) and through one
+   kept-alive async httpx client. Target: < 50 ms for all 8.
 
 Prints one table and writes ``bench/results/rubric.json``. Run it on a quiet machine; it is short.
 """
@@ -81,13 +82,39 @@ def bench_push(n_servers: int, pushes: int) -> dict[str, Any]:
             lat.append((time.perf_counter() - s) * 1e3)
             assert len(snaps) == n_servers and all(x["config"]["weights"]["length"] == 0.1 + i for x in snaps)
         kept = asyncio.run(_push_kept_alive(provider.urls, "bench", pushes))
+        kept_sync = _push_kept_control_apis(provider.urls, "bench", pushes)
     return {
         "servers": n_servers,
         "pushes": pushes,
         "startup_s": startup_s,
         "provider_push_config": _summary(lat),
         "kept_alive_async": _summary(kept),
+        "kept_control_apis_threads": _summary(kept_sync),
     }
+
+
+def _push_kept_control_apis(urls: list[str], token: str, pushes: int) -> list[float]:
+    """The same pushes through one long-lived ``ControlAPI`` per server and a thread pool.
+
+    This is ``Provider.push_config`` minus building a new HTTP client (and TLS context) per server per push.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from openenv_harness.client import ControlAPI
+
+    apis = [ControlAPI(u, token=token) for u in urls]
+    lat = []
+    with ThreadPoolExecutor(max_workers=len(apis)) as pool:
+        for i in range(pushes + 1):
+            body = {"weights": {"length": 2.0 + i}}
+            s = time.perf_counter()
+            snaps = list(pool.map(lambda api, b=body: api.push_config(b), apis))
+            if i:  # the first push opens the connections
+                lat.append((time.perf_counter() - s) * 1e3)
+            assert all(x["config"]["weights"]["length"] == 2.0 + i for x in snaps)
+    for api in apis:
+        api.close()
+    return lat
 
 
 def _summary(lat_ms: list[float]) -> dict[str, float]:
@@ -137,6 +164,7 @@ def main() -> None:
         print(f"{'':<36} {'p50':>10} {'p95':>10}")
         for key, label in (
             ("provider_push_config", "provider.push_config"),
+            ("kept_control_apis_threads", "kept ControlAPIs"),
             ("kept_alive_async", "kept-alive async"),
         ):
             r = push[key]
