@@ -199,37 +199,45 @@ def main() -> None:
     _header()
     if not args.no_inprocess:
         rows += asyncio.run(run_inprocess(args.levels, args.duration))
-    for kind in args.servers:
-        # Start each server 3 times for start-to-healthy (median); the last one is benchmarked.
-        starts = []
-        for i in range(3):
-            server = launch(kind, server_core)
-            starts.append(server.start_to_healthy_s)
-            if i < 2:
-                server.stop()
-        time.sleep(0.5)  # let start-up settle before the idle reading
-        idle_threads, idle_rss = threads_and_rss(server.proc.pid)
-        servers[kind] = {
-            "start_to_healthy_s": statistics.median(starts),
-            "start_to_healthy_all_s": starts,
-            "idle_threads": idle_threads,
-            "idle_rss_mb": idle_rss,
-            "pinned_core": server_core,
-        }
-        print(
-            f"# {kind}: start->healthy {statistics.median(starts):.2f} s, idle {idle_threads} threads, "
-            f"{idle_rss:.1f} MB RSS",
-            flush=True,
-        )
-        try:
-            for transport in TRANSPORTS[kind]:
-                for n in args.levels:
+    # Start every server (3 times each for start-to-healthy, the last one stays up), then measure them
+    # interleaved -- for each transport and level, ours, OpenEnv and bare back to back -- so a change in the
+    # machine's load during the run hits all servers alike (the machine is shared; CPU/step moves with it).
+    running: dict[str, Any] = {}
+    try:
+        for kind in args.servers:
+            starts = []
+            for i in range(3):
+                server = launch(kind, server_core)
+                starts.append(server.start_to_healthy_s)
+                if i < 2:
+                    server.stop()
+            running[kind] = server
+            time.sleep(0.5)  # let start-up settle before the idle reading
+            idle_threads, idle_rss = threads_and_rss(server.proc.pid)
+            servers[kind] = {
+                "start_to_healthy_s": statistics.median(starts),
+                "start_to_healthy_all_s": starts,
+                "idle_threads": idle_threads,
+                "idle_rss_mb": idle_rss,
+                "pinned_core": server_core,
+            }
+            print(
+                f"# {kind}: start->healthy {statistics.median(starts):.2f} s, idle {idle_threads} threads, "
+                f"{idle_rss:.1f} MB RSS",
+                flush=True,
+            )
+        for transport in ("ws", "http"):
+            for n in args.levels:
+                for kind, server in running.items():
+                    if transport not in TRANSPORTS[kind]:
+                        continue
                     row = asyncio.run(
                         _measure(kind, transport, server.url, server.proc.pid, n, args.duration)
                     )
                     rows.append(row)
                     _print_row(row)
-        finally:
+    finally:
+        for server in running.values():
             server.stop()
     targets = check_targets(rows, servers)
     print()
