@@ -144,7 +144,7 @@ def _make_rootfs_tar(dest: Path) -> None:
                     shutil.rmtree(child)
                 else:
                     child.unlink()
-        part = dest.with_suffix(".part")
+        part = dest.with_name(f"{dest.name}.{os.getpid()}.part")  # two builders never share a temp file
         # Sorted, numeric owners: the tarball does not depend on the host's user names or readdir order.
         _run(["tar", "--sort=name", "--numeric-owner", "-C", str(rootfs), "-cf", str(part), "."], "tar")
         part.replace(dest)
@@ -308,14 +308,15 @@ def ensure_env_image(client: Any, env: str, rebuild: bool = False, log: Any = No
                 f"building {tag} failed: {exc}\n" + "\n".join(x for x in lines if x)[-3000:]
             ) from None
     image.tag(repo, "latest")
-    _prune_older(client, env, keep=image.id)
+    _prune_older(client, env, keep=content)
     return BuiltImage(tag, image.id, content, base.build_s + time.monotonic() - t0)
 
 
 def _prune_older(client: Any, env: str, keep: str) -> None:
     """Remove this env's images from earlier source states (each edit of the sources builds a new one)."""
     for old in client.images.list(filters={"label": f"{LABEL_PREFIX}.env={env}"}):
-        if old.id != keep:
+        # Same inputs built twice by two processes at once: both images stay (either may be about to run).
+        if (old.labels or {}).get(HASH_LABEL) != keep:
             # An image a container still uses (another process's provider) is refused: keep it then.
             with contextlib.suppress(Exception):
                 client.images.remove(old.id, force=False, noprune=False)
