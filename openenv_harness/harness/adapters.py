@@ -50,6 +50,22 @@ def _coding_scripted(obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
     return f"def {name}({params}):\n    return {first}\n"
 
 
+_WORDLE_OPENERS = ("crane", "sloth", "pudgy", "wimpy", "fable", "mound")
+_WORD5 = re.compile(r"\b[a-zA-Z]{5}\b")
+
+
+def _wordle_scripted(obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
+    # A fixed sequence of openers that ignores the feedback: it covers many letters and solves some words,
+    # but never reasons from the board.
+    turn = sum(1 for m in chat if m.get("role") == "assistant")
+    return _WORDLE_OPENERS[turn % len(_WORDLE_OPENERS)]
+
+
+def _last_word5(text: str) -> str:
+    found = _WORD5.findall(text)
+    return found[-1].lower() if found else text.strip()[:64]
+
+
 def _generic_scripted(obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
     # Repeats the first text field of the observation (a fixed, content-dependent answer).
     for value in obs.values():
@@ -70,6 +86,7 @@ class EnvAdapter:
         action_extra: Constant fields added to every action (e.g. ``language``).
         scripted: The scripted baseline.
         strip_code_fences: Take the body of a fenced code block when the completion has one.
+        extract: Turns the completion text into the action field's value (e.g. the last 5-letter word).
     """
 
     env_id: str
@@ -79,6 +96,7 @@ class EnvAdapter:
     action_extra: dict[str, Any] = field(default_factory=dict)
     scripted: Scripted = _generic_scripted
     strip_code_fences: bool = False
+    extract: Callable[[str], str] | None = None
 
     def render(self, obs: dict[str, Any]) -> str:
         """The user message for an observation (its env-specific fields)."""
@@ -99,6 +117,8 @@ class EnvAdapter:
             m = re.search(r"```[a-zA-Z0-9_+-]*\n(.*?)(```|$)", text, re.S)
             if m:
                 text = m.group(1)
+        if self.extract is not None:
+            text = self.extract(text)
         return {**self.action_extra, self.action_field: text}
 
 
@@ -116,6 +136,14 @@ _KNOWN: dict[str, EnvAdapter] = {
         action_field="answer",
         prompt_fields=("question",),
         scripted=_arith_scripted,
+    ),
+    "wordle": EnvAdapter(
+        env_id="wordle",
+        system_prompt="Play Wordle: guess the secret 5-letter word. Reply with a single 5-letter word.",
+        action_field="guess",
+        prompt_fields=("message", "board", "turns_left", "error"),
+        scripted=_wordle_scripted,
+        extract=_last_word5,
     ),
     "coding": EnvAdapter(
         env_id="coding",

@@ -39,3 +39,10 @@ def test_generic_adapter_from_schema():
     with pytest.raises(ValueError, match="env.action_field"):
         adapter_for("mystery", action_schema={"properties": {"n": {"type": "integer"}}})
     assert adapter_for("arith", action_field="other").to_action("x") == {"other": "x"}
+
+
+def test_wordle_adapter_extracts_a_word_and_plays_fixed_openers():
+    ad = adapter_for("wordle")
+    assert ad.to_action("My guess is CRANE.") == {"guess": "crane"}
+    chat = [{"role": "assistant", "content": "crane"}]
+    assert ad.scripted({}, []) == "crane" and ad.scripted({}, chat) == "sloth"
