@@ -102,3 +102,26 @@ def test_help_and_cfg_job(tmp_path):
     assert job.returncode == 0
     assert "max_steps: 3" in job.stdout and "id: echo" in job.stdout
     assert not Path(tmp_path / "outputs").exists()
+
+
+def test_collect_inprocess_provider(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = _run(
+        [
+            "env=arith",
+            "runtime=inprocess",
+            "policy=scripted",
+            "learner=collect",
+            "learner.max_steps=2",
+            "logger=quiet",
+            f"hydra.run.dir={run_dir}",
+        ],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "finished" and record["servers"] == []
+    assert [p["versions"] for p in record["metrics"]["schedule_pushes"]] == [[1], [2]]
+    episodes = [json.loads(x) for x in (run_dir / "episodes.jsonl").read_text().splitlines()]
+    # The scripted arith baseline (sum of the numbers) is right on one-digit sums.
+    assert all(e["turns"][0]["components"]["correct"] == 1.0 for e in episodes)
