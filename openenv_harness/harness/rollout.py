@@ -168,7 +168,7 @@ async def _run_wave(
     temperature: float | None,
     phase: str,
 ) -> list[Episode]:
-    free = await runtime._pool()
+    free = await runtime.pool()
     clients = [await free.get() for _ in wave]
     try:
         eps = [Episode(seed=t.seed, phase=phase) for t in wave]

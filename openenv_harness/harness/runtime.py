@@ -143,7 +143,8 @@ class EnvRuntime:
 
     # -- pool ---------------------------------------------------------------------------------------------
 
-    async def _pool(self) -> asyncio.Queue[Any]:
+    async def pool(self) -> asyncio.Queue[Any]:
+        """The queue of idle sessions (created on first use, on the runtime loop)."""
         if self._free is None:
             self._free = asyncio.Queue()
             for _ in range(self.size):
@@ -154,7 +155,7 @@ class EnvRuntime:
 
     async def with_session(self, fn: Any) -> Any:
         """Run ``await fn(client)`` with a session from the pool (waits when all are busy)."""
-        free = await self._pool()
+        free = await self.pool()
         client = await free.get()
         try:
             return await fn(client)
