@@ -149,7 +149,8 @@ def _probe(runtime: Any, task: EvalTask) -> bool:
 
 def _run_one(
     cfg: DictConfig, spec: EvalSpec, tasks: TaskList, log_: EpisodeLog, policy: Any, adapter: Any
-) -> bool:
+) -> tuple[bool, str | None]:
+    """Run the eval's missing episodes; returns (reproducible, env image digest when run in Docker)."""
     from openenv_harness.harness.rollout import Task, run_episodes
     from openenv_harness.harness.runtime import EnvRuntime
 
@@ -160,6 +161,7 @@ def _run_one(
         if spec.reward_config:
             runtime.provider.push_config(spec.reward_config)
         reproducible = _probe(runtime, tasks.tasks[0]) if tasks.tasks else True
+        digest = getattr(runtime.provider, "image_digest", None)
         wave = max(1, runtime.size)
         for start in range(0, len(todo), wave):
             batch = todo[start : start + wave]
@@ -179,7 +181,7 @@ def _run_one(
             for rec in _records_from(episodes, spec, batch, time.perf_counter() - t0):
                 log_.append(rec)
             log.info("eval %s: %d/%d episodes", spec.name, start + len(batch), len(todo))
-    return reproducible
+    return reproducible, digest
 
 
 def _policy_cfg(cfg: DictConfig, spec: EvalSpec) -> DictConfig:
@@ -261,13 +263,16 @@ def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str
         (bundle / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         log_ = EpisodeLog(bundle / "episodes.jsonl")
         reproducible: dict[str, bool] = {}
+        digests: dict[str, str | None] = {}
         for spec in suite.evals:
             wanted = (spec.env, policy_cfgs[spec.name])
             if wanted != current:
                 policy.close()
                 policy = make_policy(policy_cfgs[spec.name], adapters[spec.name])
                 current = wanted
-            reproducible[spec.name] = _run_one(cfg, spec, plans[spec.name], log_, policy, adapters[spec.name])
+            reproducible[spec.name], digests[spec.name] = _run_one(
+                cfg, spec, plans[spec.name], log_, policy, adapters[spec.name]
+            )
     finally:
         policy.close()
     records = log_.sorted_records()
@@ -291,6 +296,7 @@ def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str
                 "kwargs": s.env_kwargs,
                 "reward_config": s.reward_config,
                 "runtime": str(cfg.runtime.provider),
+                "image_digest": digests[s.name],
             }
             for s in suite.evals
         },
