@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openenv_harness.rubric import Rubric, RubricError
-from openenv_harness.sandbox import Sandbox
+from openenv_harness.sandbox import ExecResult, Sandbox
 
 HARNESS = r"""
 import ast, json, os, signal, sys
@@ -181,6 +181,28 @@ def run_unit_tests(
     Returns:
         The :class:`UnitTestReport`.
     """
+    nonce, stdin = _spec(code, test, entry_point, prelude, unit_timeout_s)
+    result = sandbox.run(HARNESS, "python", timeout_s=timeout_s, stdin=stdin)
+    return _report(result, nonce, test)
+
+
+async def arun_unit_tests(
+    sandbox: Sandbox,
+    code: str,
+    test: str,
+    entry_point: str,
+    *,
+    prelude: str = "",
+    unit_timeout_s: float = 3.0,
+    timeout_s: float | None = None,
+) -> UnitTestReport:
+    """:func:`run_unit_tests` for asyncio callers (the program runs without holding a thread)."""
+    nonce, stdin = _spec(code, test, entry_point, prelude, unit_timeout_s)
+    result = await sandbox.arun(HARNESS, "python", timeout_s=timeout_s, stdin=stdin)
+    return _report(result, nonce, test)
+
+
+def _spec(code: str, test: str, entry_point: str, prelude: str, unit_timeout_s: float) -> tuple[str, str]:
     nonce = "@@UNITTEST-" + secrets.token_hex(12) + "@@"
     spec: dict[str, Any] = {
         "code": code,
@@ -190,7 +212,10 @@ def run_unit_tests(
         "unit_timeout_s": unit_timeout_s,
         "nonce": nonce,
     }
-    result = sandbox.run(HARNESS, "python", timeout_s=timeout_s, stdin=json.dumps(spec))
+    return nonce, json.dumps(spec)
+
+
+def _report(result: ExecResult, nonce: str, test: str) -> UnitTestReport:
     report: dict[str, Any] | None = None
     for line in reversed(result.stdout.splitlines()):
         if line.startswith(nonce):

@@ -17,13 +17,15 @@ fails with ``UNSUPPORTED`` and says why, instead of running code unsandboxed.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import uuid
 from typing import Any, Literal
 
-from openenv_harness.rubric import WeightedSum, check_reward_config
+from openenv_harness.rubric import RewardResult, WeightedSum, check_reward_config
 from openenv_harness.sandbox import (
+    ExecResult,
     Sandbox,
     SandboxConfig,
     SandboxLimits,
@@ -31,10 +33,23 @@ from openenv_harness.sandbox import (
     UidPoolExhausted,
 )
 from openenv_harness.spec import EnvError, Environment, ErrorCode
-from rubrics.unit_tests import Compiles, PassFraction, UnitTestReport, run_unit_tests
+from rubrics.unit_tests import Compiles, PassFraction, UnitTestReport, arun_unit_tests, run_unit_tests
 
 from .models import CodingAction, CodingConfig, CodingObservation, CodingState
 from .tasks import CodingTask, CodingTasks
+
+
+def _budget(timeout_s: float | None) -> float | None:
+    """The program's share of a step's ``timeout_s``: a little less than all of it.
+
+    So the step itself returns (with ``timed_out``) before the server's own deadline would poison the episode.
+    """
+    if timeout_s is None or timeout_s <= 0:
+        return None
+    return max(0.05, timeout_s - min(0.5, 0.1 * timeout_s))
+
+
+_NOT_PYTHON = UnitTestReport(0, 0, False, False, error="submissions must be python")
 
 
 class CodingEnvironment(Environment[CodingAction, CodingObservation]):
@@ -153,20 +168,71 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         meta.update(task_id=self._state.task_id, seed=self._state.seed, sandbox=self.sandbox_config.mode)
         return meta
 
-    def step(self, action: CodingAction, timeout_s: float | None = None) -> CodingObservation:
-        """Run the code, or score it when it is a submission (or the last turn)."""
+    def _begin(self, action: CodingAction) -> tuple[int, bool]:
+        """Check the episode is live, count the step; returns ``(turn, scored_as_submission)``."""
         if self._task is None:
             raise EnvError(ErrorCode.NOT_RESET, "coding: call reset before step")
         if self._done or self._sandbox is None:
             raise EnvError(ErrorCode.EPISODE_DONE, "the episode is over; reset to start a new one")
         self._state.step_count += 1
         turn = self._state.step_count
-        if action.submit or turn >= self.max_turns:
-            return self._submit(action, turn, timeout_s)
+        return turn, action.submit or turn >= self.max_turns
+
+    def _test_args(self, action: CodingAction) -> dict[str, Any]:
+        assert self._task is not None
+        return {
+            "code": action.code,
+            "test": self._task.test,
+            "entry_point": self._task.entry_point,
+            "prelude": self._task.prompt,
+            "unit_timeout_s": self.unit_timeout_s,
+        }
+
+    def step(self, action: CodingAction, timeout_s: float | None = None) -> CodingObservation:
+        """Run the code, or score it when it is a submission (or the last turn)."""
+        turn, submit = self._begin(action)
+        assert self._sandbox is not None
         try:
-            result = self._sandbox.run(action.code, action.language, timeout_s=timeout_s)
+            if submit:
+                if action.language != "python":
+                    return self._score(action, self._scored(action, turn, _NOT_PYTHON))
+                report = run_unit_tests(
+                    self._sandbox, **self._test_args(action), timeout_s=_budget(timeout_s)
+                )
+                return self._score(action, self._scored(action, turn, report))
+            result = self._sandbox.run(action.code, action.language, timeout_s=_budget(timeout_s))
         except ValueError as exc:
             raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
+        return self._ran(action, turn, result)
+
+    async def step_async(self, action: CodingAction, timeout_s: float | None = None) -> CodingObservation:
+        """:meth:`step` on the event loop: programs run as asyncio subprocesses, holding no server thread.
+
+        A server-side timeout cancels this coroutine, which kills the running program.
+        """
+        turn, submit = self._begin(action)
+        assert self._sandbox is not None
+        try:
+            if submit:
+                if action.language != "python":
+                    return await self._ascore(action, self._scored(action, turn, _NOT_PYTHON))
+                report = await arun_unit_tests(
+                    self._sandbox, **self._test_args(action), timeout_s=_budget(timeout_s)
+                )
+                return await self._ascore(action, self._scored(action, turn, report))
+            result = await self._sandbox.arun(action.code, action.language, timeout_s=_budget(timeout_s))
+        except ValueError as exc:
+            raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
+        return self._ran(action, turn, result)
+
+    async def reset_async(
+        self, seed: int | None = None, episode_id: str | None = None, **task: Any
+    ) -> CodingObservation:
+        """:meth:`reset` off the event loop (opening a sandbox touches the filesystem)."""
+        return await asyncio.to_thread(self.reset, seed, episode_id, **task)
+
+    def _ran(self, action: CodingAction, turn: int, result: ExecResult) -> CodingObservation:
+        assert self._task is not None
         if result.timed_out:
             status = "timed out"
         elif result.output_flood:
@@ -192,23 +258,8 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             metadata=meta,
         )
 
-    def _submit(self, action: CodingAction, turn: int, timeout_s: float | None) -> CodingObservation:
-        assert self._task is not None and self._sandbox is not None
-        if action.language != "python":
-            report = UnitTestReport(0, 0, False, False, error="submissions must be python")
-        else:
-            try:
-                report = run_unit_tests(
-                    self._sandbox,
-                    action.code,
-                    self._task.test,
-                    self._task.entry_point,
-                    prelude=self._task.prompt,
-                    unit_timeout_s=self.unit_timeout_s,
-                    timeout_s=timeout_s,
-                )
-            except ValueError as exc:
-                raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
+    def _scored(self, action: CodingAction, turn: int, report: UnitTestReport) -> CodingObservation:
+        assert self._task is not None
         self._done = True
         self._state.submitted = True
         self._close_sandbox()
@@ -226,15 +277,19 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             message=f"{prefix}: {report.summary()}",
             done=True,
         )
-        result = self.rubric.score(action, obs, weights=self.reward_config.weights)
-        obs.reward = result.reward
-        obs.metadata = {
-            **self._meta(),
-            **result.to_metadata(),
-            "duration_s": report.duration_s,
-            "auto_submitted": not action.submit,
-        }
+        obs.metadata = {**self._meta(), "duration_s": report.duration_s, "auto_submitted": not action.submit}
         return obs
+
+    def _rewarded(self, obs: CodingObservation, result: RewardResult) -> CodingObservation:
+        obs.reward = result.reward
+        obs.metadata = {**obs.metadata, **result.to_metadata()}
+        return obs
+
+    def _score(self, action: CodingAction, obs: CodingObservation) -> CodingObservation:
+        return self._rewarded(obs, self.rubric.score(action, obs, weights=self.reward_config.weights))
+
+    async def _ascore(self, action: CodingAction, obs: CodingObservation) -> CodingObservation:
+        return self._rewarded(obs, await self.rubric.ascore(action, obs, weights=self.reward_config.weights))
 
     @property
     def state(self) -> CodingState:

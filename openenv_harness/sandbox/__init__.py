@@ -11,6 +11,7 @@ Framework-level so any environment can reuse it::
 See :mod:`openenv_harness.sandbox._bwrap` for what a program can see and which identity it runs as.
 """
 
+from ._aexec import arun_capped
 from ._bwrap import WORKSPACE, bwrap_problem
 from ._exec import run_capped
 from ._limits import SandboxLimits
@@ -39,6 +40,7 @@ __all__ = [
     "UidLease",
     "UidPool",
     "UidPoolExhausted",
+    "arun_capped",
     "bwrap_problem",
     "default_pool",
     "run_capped",

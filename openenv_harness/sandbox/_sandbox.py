@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from ._aexec import arun_capped
 from ._bwrap import bwrap_argv, bwrap_problem, python_executable, sandbox_env
 from ._exec import run_capped
 from ._limits import SandboxLimits
@@ -140,6 +141,38 @@ class Sandbox:
             ValueError: for an unknown language or a program larger than :data:`MAX_CODE_BYTES`.
             RuntimeError: when the sandbox is closed.
         """
+        argv, env, cwd, limits = self._prepare(code, language, timeout_s)
+        with self._lock:  # one program at a time per episode: the work dir is shared state
+            return run_capped(
+                argv,
+                wall_s=limits.wall_s,
+                output_bytes=limits.output_bytes,
+                cwd=cwd,
+                env=env,
+                stdin=stdin.encode() if stdin else None,
+            )
+
+    async def arun(
+        self, code: str, language: Language = "python", *, timeout_s: float | None = None, stdin: str = ""
+    ) -> ExecResult:
+        """:meth:`run` for asyncio callers: awaits the program without holding a thread.
+
+        Cancelling the awaiting task kills the program. Do not overlap ``run``/``arun`` calls on one sandbox
+        (an episode runs one program at a time).
+        """
+        argv, env, cwd, limits = self._prepare(code, language, timeout_s)
+        return await arun_capped(
+            argv,
+            wall_s=limits.wall_s,
+            output_bytes=limits.output_bytes,
+            cwd=cwd,
+            env=env,
+            stdin=stdin.encode() if stdin else None,
+        )
+
+    def _prepare(
+        self, code: str, language: Language, timeout_s: float | None
+    ) -> tuple[list[str], dict[str, str], str | None, SandboxLimits]:
         size = len(code.encode("utf-8", "replace"))
         if size > MAX_CODE_BYTES:
             raise ValueError(f"program is {size} bytes; the sandbox accepts at most {MAX_CODE_BYTES}")
@@ -149,24 +182,13 @@ class Sandbox:
         if timeout_s is not None and timeout_s > 0:
             limits = replace(limits, wall_s=min(limits.wall_s, timeout_s))
         command = self.command(code, language)
-        with self._lock:  # one program at a time per episode: the work dir is shared state
-            work_dir = str(self.work_dir)
-            if self._lease is not None:
-                argv = bwrap_argv(work_dir, self._lease.uid, limits, command)
-                env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-                cwd = None
-            else:
-                argv = ["prlimit", *limits.prlimit_args(), *command]
-                env = {**sandbox_env(os.path.dirname(os.path.dirname(self._python))), "HOME": work_dir}
-                cwd = work_dir
-            return run_capped(
-                argv,
-                wall_s=limits.wall_s,
-                output_bytes=limits.output_bytes,
-                cwd=cwd,
-                env=env,
-                stdin=stdin.encode() if stdin else None,
-            )
+        work_dir = str(self.work_dir)
+        if self._lease is not None:
+            argv = bwrap_argv(work_dir, self._lease.uid, limits, command)
+            return argv, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None, limits
+        argv = ["prlimit", *limits.prlimit_args(), *command]
+        env = {**sandbox_env(os.path.dirname(os.path.dirname(self._python))), "HOME": work_dir}
+        return argv, env, work_dir, limits
 
     def close(self) -> None:
         """Delete the work dir and give the uid back (idempotent)."""

@@ -168,3 +168,45 @@ def test_seed_selects_the_task_and_taskset_binding() -> None:
     assert a.task_id == bound.reset(seed=2).task_id and a.prompt
     assert bound.reset(seed=0, task_id="HumanEval/7").task_id == "HumanEval/7"
     bound.close()
+
+
+def test_async_step_path() -> None:
+    import asyncio
+
+    async def episode() -> tuple:
+        env = CodingEnvironment(max_turns=3, wall_s=5)
+        try:
+            await env.reset_async(seed=0, task_id=TASK)
+            ran = await env.step_async(CodingAction(code="echo async", language="bash"))
+            slow = await env.step_async(CodingAction(code="import time; time.sleep(10)"), timeout_s=1.0)
+            row = _row(TASK)
+            done = await env.step_async(
+                CodingAction(code=row["prompt"] + row["canonical_solution"], submit=True)
+            )
+            return ran, slow, done
+        finally:
+            env.close()
+
+    ran, slow, done = asyncio.run(episode())
+    assert ran.stdout == "async\n" and ran.exit_code == 0
+    assert (
+        slow.timed_out and slow.duration_s < 1.0
+    )  # its share of timeout_s, so the step itself returns in time
+    assert done.reward == pytest.approx(1.1) and done.metadata["reward_components"] == {
+        "tests": 1.0,
+        "compiles": 1.0,
+    }
+
+
+def test_a_step_timeout_returns_an_observation_not_a_poisoned_episode() -> None:
+    from openenv_harness.runtime import InProcessProvider
+
+    with InProcessProvider("coding", wall_s=5) as provider:
+        client = provider.client()
+        try:
+            client.reset(seed=0, task_id=TASK)
+            obs = client.step({"code": "while True: pass"}, timeout_s=1.0)
+            assert obs.timed_out and not obs.done
+            assert client.step({"code": "print('alive')"}).stdout == "alive\n"
+        finally:
+            client.close()
