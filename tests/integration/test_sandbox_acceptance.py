@@ -248,3 +248,29 @@ def test_killing_its_parent(server: LocalProcessProvider) -> None:
     # Its parent is the sandbox's pid-1 (bwrap, root-owned): the kill is refused; nothing else is reachable.
     assert "refused 1 PermissionError" in r["stdout"] and "survived" in r["stdout"]
     assert "sent" not in r["stdout"]
+
+
+def test_many_slow_programs_do_not_starve_other_sessions(server: LocalProcessProvider) -> None:
+    # More concurrent slow programs than the server has worker threads: programs run as asyncio
+    # subprocesses (the env's step_async), so the bystander is still answered promptly.
+    clients = [server.client() for _ in range(10)]
+    try:
+        for c in clients:
+            c.reset(seed=0)
+        with Bystander(server) as bystander:
+            threads = [
+                threading.Thread(target=c.step, args=({"code": "import time; time.sleep(2.5)"},))
+                for c in clients
+            ]
+            for t in threads:
+                t.start()
+            time.sleep(2.0)
+            served_while_busy = bystander.ok
+            for t in threads:
+                t.join(timeout=10)
+    finally:
+        for c in clients:
+            c.close()
+    assert not bystander.errors, bystander.errors
+    assert served_while_busy >= 5, f"only {served_while_busy} bystander steps while 10 programs slept"
+    assert max(bystander.latencies) < 1.5
