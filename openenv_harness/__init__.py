@@ -18,6 +18,16 @@ from .spec import (
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # check_env is public API at the top level but imported lazily, so `import openenv_harness` stays cheap.
+    if name == "check_env":
+        from .checks import check_env
+
+        return check_env
+    raise AttributeError(f"module 'openenv_harness' has no attribute {name!r}")
+
+
 __all__ = [
     "Action",
     "EnvError",
@@ -26,6 +36,7 @@ __all__ = [
     "Observation",
     "State",
     "__version__",
+    "check_env",
     "make",
     "register",
     "registered",
