@@ -88,11 +88,19 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
     cfg.pop("quantization_config", None)
     cfg["architectures"] = ["LlamaForCausalLM"]
     cfg_path.write_text(json.dumps(cfg, indent=2))
-    if out.exists():
-        import shutil
+    import shutil
 
-        shutil.rmtree(out)
-    tmp.rename(out)
+    if _is_complete(out):  # another process finished first: keep its copy, never delete one in use
+        shutil.rmtree(tmp, ignore_errors=True)
+        return out
+    if out.exists():
+        shutil.rmtree(out)  # an incomplete leftover
+    try:
+        tmp.rename(out)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not _is_complete(out):
+            raise
     return out
 
 
