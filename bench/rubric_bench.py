@@ -6,8 +6,10 @@
    errors, nested diagnostics), with (a) constant leaves = pure framework overhead, (b) the shipped concrete
    rubrics (numeric match, regex format, length penalty), (c) ``to_metadata()`` included. Target: (a) < 20 us.
 2. POST /config to every one of 8 ``LocalProcessProvider`` servers, waiting for all answers: through
-   ``provider.push_config(update)``, through one long-lived ``ControlAPI`` per server (threads) and through one
-   kept-alive async httpx client. Target: < 50 ms for all 8.
+   ``provider.push_config(update)`` (the provider's own long-lived ``ControlAPI`` per server; its first push,
+   which opens the connections, is reported apart as ``provider_first_push_ms``), through one long-lived
+   ``ControlAPI`` per server built here (threads) and through one kept-alive async httpx client.
+   Target: < 50 ms for all 8.
 
 Prints one table and writes ``bench/results/rubric.json``. Run it on a quiet machine; it is short.
 """
@@ -75,6 +77,9 @@ def bench_push(n_servers: int, pushes: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     with LocalProcessProvider("echo", n_servers=n_servers, token="bench") as provider:
         startup_s = time.perf_counter() - t0
+        s = time.perf_counter()
+        provider.push_config({"weights": {"length": 0.05}})  # creates the clients, opens the connections
+        first_ms = (time.perf_counter() - s) * 1e3
         lat = []
         for i in range(pushes):
             s = time.perf_counter()
@@ -87,6 +92,7 @@ def bench_push(n_servers: int, pushes: int) -> dict[str, Any]:
         "servers": n_servers,
         "pushes": pushes,
         "startup_s": startup_s,
+        "provider_first_push_ms": first_ms,
         "provider_push_config": _summary(lat),
         "kept_alive_async": _summary(kept),
         "kept_control_apis_threads": _summary(kept_sync),
@@ -96,7 +102,7 @@ def bench_push(n_servers: int, pushes: int) -> dict[str, Any]:
 def _push_kept_control_apis(urls: list[str], token: str, pushes: int) -> list[float]:
     """The same pushes through one long-lived ``ControlAPI`` per server and a thread pool.
 
-    This is ``Provider.push_config`` minus building a new HTTP client (and TLS context) per server per push.
+    The same shape as ``Provider.push_config`` (which now keeps its clients too), built by hand as a reference.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -170,6 +176,7 @@ def main() -> None:
             r = push[key]
             name = f"POST /config x{push['servers']} {label}"
             print(f"{name:<36} {r['p50_ms']:>8.2f}ms {r['p95_ms']:>8.2f}ms  < 50 ms")
+        print(f"{'  (provider first push, cold)':<36} {push['provider_first_push_ms']:>8.2f}ms")
         print(f"{'  (pool start-up)':<36} {push['startup_s']:>9.2f}s")
     result = {
         "machine": {

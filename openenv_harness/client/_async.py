@@ -207,9 +207,9 @@ class AsyncEnvClient(WSClientBase[ObsT]):
         """``GET /schema`` of the current server."""
         return await (await self._control_api()).schema()
 
-    async def get_config(self) -> dict[str, Any]:
-        """``GET /config`` of the current server."""
-        return await (await self._control_api()).get_config()
+    async def get_config(self, token: str | None = None) -> dict[str, Any]:
+        """``GET /config`` of the current server (sends ``token`` or the client's own)."""
+        return await (await self._control_api()).get_config(token=token)
 
     async def push_config(self, update: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         """``POST /config`` to the current server; applied at each session's next reset."""

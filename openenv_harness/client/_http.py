@@ -16,7 +16,7 @@ import httpx
 
 from ..spec import Action, EnvError, ErrorCode, GenericAction, GenericObservation, State
 from ..spec._types import ObsT
-from ._control import ControlAPI
+from ._control import ControlAPI, shared_ssl_context
 from ._protocol import action_data, http_error, normalize_base_url, parse_observation, parse_state, reset_data
 
 SESSION_HEADER = "X-Session-Id"
@@ -31,7 +31,7 @@ class HTTPEnvClient(Generic[ObsT]):
         action_type: Action model used to validate dict actions client-side.
         observation_type: Observation model replies are parsed into.
         state_type: State model :meth:`state` returns.
-        token: Orchestrator token for :meth:`push_config`.
+        token: Orchestrator token for :meth:`push_config` and :meth:`get_config`.
         request_timeout_s: Client-side wait for a reply when a call sets no ``timeout_s``.
         reply_grace_s: Extra wait beyond a step's ``timeout_s`` (the server enforces the step budget).
     """
@@ -54,7 +54,9 @@ class HTTPEnvClient(Generic[ObsT]):
         self.request_timeout_s = request_timeout_s
         self.reply_grace_s = reply_grace_s
         self.session_id: str | None = None
-        self._http = httpx.Client(base_url=self.base_url, timeout=request_timeout_s, trust_env=False)
+        self._http = httpx.Client(
+            base_url=self.base_url, timeout=request_timeout_s, trust_env=False, verify=shared_ssl_context()
+        )
         self._control = ControlAPI(self.base_url, token=token)
         self._closed = False
 
@@ -153,9 +155,9 @@ class HTTPEnvClient(Generic[ObsT]):
         """``GET /schema``."""
         return self._control.schema()
 
-    def get_config(self) -> dict[str, Any]:
-        """``GET /config``."""
-        return self._control.get_config()
+    def get_config(self, token: str | None = None) -> dict[str, Any]:
+        """``GET /config`` (sends ``token`` or the client's own)."""
+        return self._control.get_config(token=token)
 
     def push_config(self, update: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         """``POST /config``; applied at each session's next reset."""

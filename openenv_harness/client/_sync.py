@@ -39,7 +39,7 @@ class EnvClient(WSClientBase[ObsT]):
         action_type: Action model used to validate dict actions client-side.
         observation_type: Observation model replies are parsed into.
         state_type: State model :meth:`state` returns.
-        token: Orchestrator token for :meth:`push_config`.
+        token: Orchestrator token for :meth:`push_config` and :meth:`get_config`.
         request_timeout_s: Client-side wait for a reply when a call sets no ``timeout_s``.
         connect_timeout_s: How long (re)connecting keeps retrying (e.g. while a server restarts).
         reply_grace_s: Extra client-side wait beyond a step's ``timeout_s`` that our server enforces.
@@ -214,9 +214,9 @@ class EnvClient(WSClientBase[ObsT]):
         """``GET /schema`` of the current server."""
         return self._control_api().schema()
 
-    def get_config(self) -> dict[str, Any]:
-        """``GET /config`` of the current server."""
-        return self._control_api().get_config()
+    def get_config(self, token: str | None = None) -> dict[str, Any]:
+        """``GET /config`` of the current server (sends ``token`` or the client's own)."""
+        return self._control_api().get_config(token=token)
 
     def push_config(self, update: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         """``POST /config`` to the current server; applied at each session's next reset."""

@@ -26,19 +26,27 @@ def docker_provider_class() -> type[Provider]:
 def make_provider(kind: str, **kwargs: Any) -> Provider:
     """Build a provider (not started; use it as a context manager or call ``start``).
 
+    ``env_vars`` (variables for the env servers, e.g. a taskset's secret values) is accepted by every kind:
+    ``local`` passes them in each server process's environment; ``inprocess`` ignores them (the environment
+    runs in this process and reads this process's environment, where :func:`~openenv_harness.tasks.read_secrets`
+    found them); ``remote`` refuses a non-empty mapping (those servers run elsewhere: set the variables
+    there); ``docker`` gets them only if its provider takes an ``env_vars`` argument.
+
     Args:
         kind: ``inprocess`` (``env``, ``**env_kwargs``), ``local`` (``env``, ``n_servers``, ``env_kwargs``,
-            ``max_sessions``, ``idle_timeout_s``, ``token``...), ``docker`` (``env``, ``n_servers``, resource
-            limits...) or ``remote`` (``urls``, ``token``, ``env_id``).
+            ``max_sessions``, ``idle_timeout_s``, ``token``, ``env_vars``...), ``docker`` (``env``,
+            ``n_servers``, resource limits...) or ``remote`` (``urls``, ``token``, ``env_id``).
         **kwargs: The chosen provider's constructor arguments.
 
     Raises:
-        ValueError: unknown kind, or arguments the provider does not take (the message names them).
+        ValueError: unknown kind, arguments the provider does not take (the message names them), or
+            ``env_vars`` for ``remote`` (names only, never values).
     """
     kind = kind.strip().lower().replace("-", "_")
     aliases = {"in_process": "inprocess", "process": "local", "local_process": "local", "urls": "remote"}
     kind = aliases.get(kind, kind)
     cls: Any
+    env_vars = kwargs.pop("env_vars", None)
     if kind == "inprocess":
         from ._inprocess import InProcessProvider
 
@@ -49,10 +57,20 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
         return InProcessProvider(env, **kwargs, **env_kwargs)
     if kind == "local":
         from ._local import LocalProcessProvider as cls
+
+        kwargs["env_vars"] = env_vars
     elif kind == "remote":
         from ._remote import RemoteProvider as cls
+
+        if env_vars:
+            raise ValueError(
+                f"make_provider('remote') cannot deliver env_vars ({', '.join(sorted(env_vars))}): remote servers "
+                "are not started by this process; set those variables where the servers run"
+            )
     elif kind == "docker":
         cls = docker_provider_class()
+        if env_vars:
+            kwargs["env_vars"] = env_vars  # refused below as a bad argument if DockerProvider takes none
     else:
         raise ValueError(f"unknown provider kind {kind!r}; expected one of {', '.join(KINDS)}")
     try:

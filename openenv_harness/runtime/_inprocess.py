@@ -75,8 +75,8 @@ class _InProcessBase(Generic[ObsT]):
         """JSON schemas of action, observation, state and config."""
         return self._provider.env_class.schemas()
 
-    def get_config(self) -> dict[str, Any]:
-        """The effective reward config snapshot."""
+    def get_config(self, token: str | None = None) -> dict[str, Any]:
+        """The effective reward config snapshot (``token`` is accepted for symmetry; nothing to guard here)."""
         return self._provider.config_holder().snapshot()
 
     def push_config(self, update: dict[str, Any], token: str | None = None) -> dict[str, Any]:
@@ -240,6 +240,6 @@ class InProcessProvider(Provider):
         """Update the shared config; returns ``[snapshot]`` (one "server")."""
         return [self.config_holder().update(update)]
 
-    def get_config(self) -> list[dict[str, Any]]:
-        """``[snapshot]`` of the shared config."""
+    def get_config(self, token: str | None = None) -> list[dict[str, Any]]:
+        """``[snapshot]`` of the shared config (``token`` is ignored: no transport to guard)."""
         return [self.config_holder().snapshot()]

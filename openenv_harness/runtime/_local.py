@@ -12,6 +12,10 @@ the next time a client is handed to it or reconnects to it. A client whose serve
 ``CONNECTION_LOST`` for that episode; its next ``reset`` reconnects (to the restarted server or another one of
 the pool) and works: that is what "recovers" means here. Episodes are never migrated: their state died with
 the process.
+
+Secrets. ``env_vars`` (e.g. a taskset's secret values) reach each server through its process environment only:
+never the command line (which ``ps`` shows), never a log line or an error message of this module (those name
+the variables at most).
 """
 
 from __future__ import annotations
@@ -29,13 +33,14 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from ..client._control import shared_ssl_context
 from ..spec import EnvError, ErrorCode
 from ._provider import Provider
 
@@ -96,6 +101,22 @@ def _kill_all(servers: list[_Server], grace_s: float) -> None:
             server.proc.wait(grace_s)
 
 
+def _check_env_vars(env_vars: Mapping[str, str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in (env_vars or {}).items():
+        if not isinstance(name, str) or not name or "=" in name or "\0" in name:
+            raise ValueError(f"env_vars: invalid environment variable name {name!r}")
+        if not isinstance(value, str) or "\0" in value:
+            # The value is not quoted: it may be a secret.
+            raise ValueError(
+                f"env_vars[{name!r}] must be a string without NUL bytes, got {type(value).__name__}"
+            )
+        if name in (_TOKEN_VAR, "PYTHONUNBUFFERED"):
+            raise ValueError(f"env_vars: {name} is set by the provider itself (pass the token as token=...)")
+        out[name] = value
+    return out
+
+
 class LocalProcessProvider(Provider):
     """Run ``n_servers`` env servers as subprocesses on 127.0.0.1.
 
@@ -105,12 +126,18 @@ class LocalProcessProvider(Provider):
         env_kwargs: Environment constructor arguments (JSON-serialisable).
         max_sessions: Session cap per server.
         idle_timeout_s: Idle-session reaper timeout per server.
-        token: Orchestrator token the servers require for ``POST /config`` (and clients send).
+        token: Orchestrator token the servers require for ``GET``/``POST /config`` (and clients send).
         host: Interface to bind (loopback unless you mean otherwise).
         server_args: Extra command-line arguments for the server.
         startup_timeout_s: Time for every server to print its address and answer ``/health``.
         restart_crashed: Restart a dead server when a client is next handed to it.
         python: Interpreter to run the servers with.
+        env_vars: Extra environment variables for every server process (secret values welcome: they are
+            passed in the process environment only, never on the command line or in logs and errors).
+
+    Raises:
+        ValueError: bad ``n_servers``, ``env_kwargs`` that are not JSON, or ``env_vars`` that are not
+            ``str -> str`` with valid names (the message names the variable, never its value).
     """
 
     def __init__(
@@ -126,6 +153,7 @@ class LocalProcessProvider(Provider):
         startup_timeout_s: float = 30.0,
         restart_crashed: bool = True,
         python: str = sys.executable,
+        env_vars: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(env_id=env, token=token)
         if n_servers < 1:
@@ -141,10 +169,17 @@ class LocalProcessProvider(Provider):
         self.startup_timeout_s = startup_timeout_s
         self.restart_crashed = restart_crashed
         self.python = python
+        # Private, and never part of a message: values may be secrets. Names are fine to show.
+        self._env_vars = _check_env_vars(env_vars)
         self._servers: list[_Server] = []
         self._logdir: str | None = None
         self._restart_lock = threading.Lock()
         self._spawns = 0
+
+    @property
+    def env_var_names(self) -> list[str]:
+        """Names of the extra variables the servers get (the values are not exposed)."""
+        return sorted(self._env_vars)
 
     # -- processes ------------------------------------------------------------------------------------------
 
@@ -164,7 +199,7 @@ class LocalProcessProvider(Provider):
         # A fresh file per spawn: a restarted server must not be taken for listening on its predecessor's line.
         self._spawns += 1
         log_path = Path(self._logdir) / f"server-{index}.{self._spawns}.log"
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, **self._env_vars, PYTHONUNBUFFERED="1")
         if self.token:
             env[_TOKEN_VAR] = self.token  # not on the command line, where `ps` would show it
         with open(log_path, "ab") as log:
@@ -232,7 +267,7 @@ class LocalProcessProvider(Provider):
     def _wait_servers(servers: list[_Server], timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         pending = list(servers)
-        with httpx.Client(timeout=2.0, trust_env=False) as http:
+        with httpx.Client(timeout=2.0, trust_env=False, verify=shared_ssl_context()) as http:
             while pending:
                 for server in list(pending):
                     if not server.alive():
@@ -314,6 +349,7 @@ class LocalProcessProvider(Provider):
         """Kill every server's process group and remove the log folder (idempotent)."""
         servers, self._servers = self._servers, []
         self._urls = []
+        self._close_controls()
         _kill_all(servers, grace_s=3.0)
         if self._logdir is not None:
             shutil.rmtree(self._logdir, ignore_errors=True)

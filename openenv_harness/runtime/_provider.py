@@ -3,7 +3,9 @@
 A provider owns the servers' life cycle (:meth:`Provider.start`, :meth:`Provider.stop`,
 :meth:`Provider.wait_healthy`) and hands out clients whose sessions spread round-robin across its servers.
 ``push_config`` reaches every server at once, so a pool is re-weighted together; each server applies the new
-config at each of its sessions' next reset.
+config at each of its sessions' next reset. The provider keeps one :class:`~openenv_harness.client.ControlAPI`
+(a keep-alive HTTP pool) per server URL for its whole life: a push is then a few loopback round trips, not a
+new client per server per push.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 import itertools
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from ..client import AsyncEnvClient, ControlAPI, EnvClient, env_types
 from ..spec import EnvError, ErrorCode
+
+_T = TypeVar("_T")
 
 
 class Provider(ABC):
@@ -27,7 +32,7 @@ class Provider(ABC):
 
     Args:
         env_id: Registered environment id used to type clients (None: generic action/observation).
-        token: Orchestrator token for :meth:`push_config`.
+        token: Orchestrator token for :meth:`push_config` and :meth:`get_config`.
     """
 
     def __init__(self, env_id: str | None = None, token: str | None = None) -> None:
@@ -36,6 +41,9 @@ class Provider(ABC):
         self._urls: list[str] = []
         self._rr = itertools.count()
         self._rr_lock = threading.Lock()
+        self._controls: dict[str, ControlAPI] = {}
+        self._control_pool: ThreadPoolExecutor | None = None  # threads for concurrent pushes, kept too
+        self._controls_lock = threading.Lock()
 
     # -- life cycle (subclasses) ----------------------------------------------------------------------------
 
@@ -95,6 +103,53 @@ class Provider(ABC):
         """An :class:`~openenv_harness.client.AsyncEnvClient` on the next server."""
         return AsyncEnvClient(self.pick_url(), **self._client_kwargs(kwargs))
 
+    def _control_apis(self, urls: list[str]) -> tuple[list[ControlAPI], ThreadPoolExecutor | None]:
+        """The long-lived control client of each URL and the push threads (created on first use).
+
+        Clients of URLs no longer served (a server restarted on a new port) are closed here.
+        """
+        with self._controls_lock:
+            stale = [self._controls.pop(u) for u in list(self._controls) if u not in urls]
+            apis = []
+            for url in urls:
+                api = self._controls.get(url)
+                if api is None:
+                    api = self._controls[url] = ControlAPI(url, token=self.token)
+                apis.append(api)
+            if len(urls) > 1 and self._control_pool is None:
+                self._control_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="provider-config")
+            pool = self._control_pool
+        for api in stale:
+            api.close()
+        return apis, pool
+
+    def _close_controls(self) -> None:
+        """Close every kept control client and the push threads (subclasses call this from :meth:`stop`).
+
+        Idempotent; the next push after a restart creates them again.
+        """
+        with self._controls_lock:
+            apis, self._controls = list(self._controls.values()), {}
+            pool, self._control_pool = self._control_pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)  # idle threads exit; a push in flight still finishes
+        for api in apis:
+            api.close()
+
+    def _each_server(self, call: Callable[[ControlAPI], _T]) -> list[_T]:
+        urls = self.urls
+        if not urls:
+            raise EnvError(ErrorCode.CONNECTION_LOST, f"{type(self).__name__} has no running server")
+        apis, pool = self._control_apis(urls)
+        if pool is None:
+            return [call(api) for api in apis]
+        try:
+            results = pool.map(call, apis)  # submits every call now
+        except RuntimeError as exc:  # stop() shut the pool between our lookup and the submit
+            raise EnvError(ErrorCode.CONNECTION_LOST, f"{type(self).__name__} was stopped") from exc
+        # map() yields in URL order and re-raises the first server's error, as a sequential loop would.
+        return list(results)
+
     def push_config(self, update: dict[str, Any], token: str | None = None) -> list[dict[str, Any]]:
         """``POST /config`` to every server concurrently.
 
@@ -109,32 +164,23 @@ class Provider(ABC):
             EnvError: the first server's error (e.g. ``CONFIG_INVALID``); servers validate identically, so
                 an invalid update is refused by all of them.
         """
-        urls = self.urls
-        if not urls:
-            raise EnvError(ErrorCode.CONNECTION_LOST, f"{type(self).__name__} has no running server")
+        return self._each_server(lambda api: api.push_config(update, token=token or self.token))
 
-        def one(url: str) -> dict[str, Any]:
-            api = ControlAPI(url, token=token or self.token)
-            try:
-                return api.push_config(update)
-            finally:
-                api.close()
+    def get_config(self, token: str | None = None) -> list[dict[str, Any]]:
+        """``GET /config`` of every server (concurrently), in :attr:`urls` order.
 
-        if len(urls) == 1:
-            return [one(urls[0])]
-        with ThreadPoolExecutor(max_workers=min(16, len(urls)), thread_name_prefix="push-config") as pool:
-            return list(pool.map(one, urls))
+        Args:
+            token: Orchestrator token (defaults to the provider's); servers started with one require it.
 
-    def get_config(self) -> list[dict[str, Any]]:
-        """``GET /config`` of every server, in :attr:`urls` order."""
-        out = []
-        for url in self.urls:
-            api = ControlAPI(url, token=self.token)
-            try:
-                out.append(api.get_config())
-            finally:
-                api.close()
-        return out
+        Returns:
+            Each server's snapshot (empty when no server is running).
+
+        Raises:
+            EnvError: the first server's error (``UNAUTHORIZED``, ``UNSUPPORTED``, ``CONNECTION_LOST``...).
+        """
+        if not self.urls:
+            return []  # nothing running: nothing to report (push_config, by contrast, must reach someone)
+        return self._each_server(lambda api: api.get_config(token=token or self.token))
 
     def __enter__(self) -> Provider:
         self.start()
@@ -142,3 +188,4 @@ class Provider(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        self._close_controls()  # also for subclasses whose stop() does not

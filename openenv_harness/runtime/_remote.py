@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import httpx
 
 from ..client import normalize_base_url
+from ..client._control import shared_ssl_context
 from ._provider import Provider
 
 
@@ -20,7 +21,7 @@ class RemoteProvider(Provider):
 
     Args:
         urls: Base URLs (``http://HOST:PORT``; a trailing ``/ws`` is accepted).
-        token: Orchestrator token for ``POST /config``.
+        token: Orchestrator token for ``GET``/``POST /config``.
         env_id: Registered environment id to type clients (None: generic).
         startup_timeout_s: How long :meth:`start` waits for every server to be healthy.
     """
@@ -60,7 +61,7 @@ class RemoteProvider(Provider):
         deadline = time.monotonic() + timeout_s
         pending = list(self._urls or self._configured)
         last: dict[str, str] = {}
-        with httpx.Client(timeout=2.0, trust_env=False) as http:
+        with httpx.Client(timeout=2.0, trust_env=False, verify=shared_ssl_context()) as http:
             while pending:
                 for url in list(pending):
                     with contextlib.suppress(httpx.HTTPError):
@@ -77,5 +78,6 @@ class RemoteProvider(Provider):
                     time.sleep(0.1)
 
     def stop(self) -> None:
-        """Forget the servers (they are not ours to stop); idempotent."""
+        """Forget the servers (they are not ours to stop) and close the control clients; idempotent."""
         self._urls = []
+        self._close_controls()

@@ -92,7 +92,8 @@ def create_app(
             One instance is built per session.
         max_sessions: Cap on concurrent sessions (WS connections plus HTTP sessions); ``CAPACITY`` beyond.
         idle_timeout_s: The reaper closes sessions idle longer than this (<= 0 turns the reaper off).
-        orchestrator_token: When set, ``POST /config`` requires ``Authorization: Bearer <token>``.
+        orchestrator_token: When set, ``GET`` and ``POST /config`` require ``Authorization: Bearer <token>``
+            (401 without it, 403 with a wrong one).
         max_frame_bytes: Largest WS frame / HTTP body accepted (``FRAME_TOO_LARGE`` beyond).
         env_kwargs: Constructor arguments for the environment.
         default_step_timeout_s: ``timeout_s`` for resets/steps that do not give one (None: no limit).
@@ -198,9 +199,27 @@ def _add_config_routes(
             )
         )
 
+    def refused(request: Request) -> Response | None:
+        # The token guards reads too: the config (weights, thresholds) is the orchestrator's business.
+        if token is None:
+            return None
+        auth = request.headers.get("authorization", "")
+        scheme, _, sent = auth.partition(" ")
+        if scheme.lower() != "bearer" or not sent:
+            err = EnvError(
+                ErrorCode.UNAUTHORIZED, f"{request.method} /config needs Authorization: Bearer <token>"
+            )
+            return json_response(err.to_wire(), 401, {"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(sent.strip().encode(), token.encode()):
+            err = EnvError(ErrorCode.UNAUTHORIZED, "the orchestrator token is wrong")
+            return json_response(err.to_wire(), 403)
+        return None
+
     @app.get("/config")
-    async def get_config() -> Response:
-        """The effective reward config, its schema and ``config_version``."""
+    async def get_config(request: Request) -> Response:
+        """The effective reward config, its schema and ``config_version``; needs the token if one is set."""
+        if (denied := refused(request)) is not None:
+            return denied
         if config is None:
             return unsupported()
         return json_response(config.snapshot())
@@ -208,15 +227,8 @@ def _add_config_routes(
     @app.post("/config")
     async def post_config(request: Request) -> Response:
         """Apply a partial update (applied at each session's next reset); needs the token if one is set."""
-        if token is not None:
-            auth = request.headers.get("authorization", "")
-            scheme, _, sent = auth.partition(" ")
-            if scheme.lower() != "bearer" or not sent:
-                err = EnvError(ErrorCode.UNAUTHORIZED, "POST /config needs Authorization: Bearer <token>")
-                return json_response(err.to_wire(), 401, {"WWW-Authenticate": "Bearer"})
-            if not hmac.compare_digest(sent.strip().encode(), token.encode()):
-                err = EnvError(ErrorCode.UNAUTHORIZED, "the orchestrator token is wrong")
-                return json_response(err.to_wire(), 403)
+        if (denied := refused(request)) is not None:
+            return denied
         if config is None:
             return unsupported()
         try:

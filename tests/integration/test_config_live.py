@@ -21,7 +21,7 @@ from openenv_harness.client import EnvClient
 from openenv_harness.rubric import RewardConfig, RewardResult, WeightedSum, check_reward_config, combine
 from openenv_harness.runtime import InProcessProvider
 from openenv_harness.server import create_app, serve_in_thread
-from openenv_harness.spec import Environment, State
+from openenv_harness.spec import EnvError, Environment, ErrorCode, State
 from rubrics.format import RegexMatch
 from rubrics.length import LengthPenalty
 
@@ -88,7 +88,9 @@ def post(url: str, body: Any, token: str | None = TOKEN) -> httpx.Response:
 
 
 def current(url: str) -> dict[str, Any]:
-    return httpx.get(f"{url}/config", timeout=10).json()
+    resp = httpx.get(f"{url}/config", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
 
 
 def test_get_config_shape(url: str) -> None:
@@ -122,13 +124,21 @@ def test_token_is_required_to_post(url: str) -> None:
     assert post(url, {"weights": {"shout": 1.0}}, token="wrong").status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the server guards only POST /config; issue 3 says /config (GET included) requires the token. "
-    "Remove this marker when GET is guarded.",
-)
 def test_token_is_required_to_read_config_too(url: str) -> None:
-    assert httpx.get(f"{url}/config", timeout=10).status_code == 401
+    missing = httpx.get(f"{url}/config", timeout=10)
+    assert (missing.status_code, missing.json()["code"]) == (401, "UNAUTHORIZED")
+    assert missing.headers["www-authenticate"] == "Bearer" and "GET /config" in missing.json()["message"]
+    wrong = httpx.get(f"{url}/config", headers={"Authorization": "Bearer wrong"}, timeout=10)
+    assert (wrong.status_code, wrong.json()["code"]) == (403, "UNAUTHORIZED")
+    assert "config" not in wrong.json()  # no snapshot leaks with the refusal
+    # Every client sends the token it was given; without one, get_config is refused with a clear code.
+    with EnvClient(url, token=TOKEN) as env:
+        assert env.get_config()["config_version"] == current(url)["config_version"]
+    with EnvClient(url) as anon, pytest.raises(EnvError) as info:
+        anon.get_config()
+    assert info.value.code == ErrorCode.UNAUTHORIZED
+    with EnvClient(url) as anon:  # ... or with a token given per call
+        assert anon.get_config(token=TOKEN)["config"] == current(url)["config"]
 
 
 def test_weights_pushed_mid_episode_apply_at_next_reset_only(url: str) -> None:

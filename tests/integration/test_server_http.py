@@ -119,7 +119,11 @@ def test_info_routes(client: httpx.Client) -> None:
 
 
 def test_config_token_and_next_reset_semantics(client: httpx.Client) -> None:
-    snap = client.get("/config").json()
+    r = client.get("/config")  # reads are guarded like writes
+    assert (r.status_code, r.json()["code"]) == (401, "UNAUTHORIZED")
+    r = client.get("/config", headers={"Authorization": "Bearer wrong"})
+    assert (r.status_code, r.json()["code"]) == (403, "UNAUTHORIZED")
+    snap = client.get("/config", headers={"Authorization": f"Bearer {TOKEN}"}).json()
     assert snap["config"]["weights"] == {"length": 0.1}
     v0 = snap["config_version"]
     sid, first = reset(client)
