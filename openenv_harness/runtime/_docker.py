@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -30,6 +30,7 @@ from ._docker_engine import (
     owner_labels,
     remove_leftovers,
 )
+from ._local import _check_env_vars
 from ._provider import Provider
 
 _CONTAINER_PORT = 8000
@@ -68,6 +69,7 @@ class DockerProvider(Provider):
             restarted container gets a new host port: clients handed out or reconnecting afterwards get it.
         log: Callable taking progress lines (image builds take a while the first time).
         token: Orchestrator token for ``push_config`` (the servers are started with it when given).
+        env_vars: Extra environment variables for every container (e.g. a taskset's secret values).
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class DockerProvider(Provider):
         restart_crashed: bool = True,
         log: Callable[[str], None] | None = None,
         token: str | None = None,
+        env_vars: Mapping[str, str] | None = None,
     ) -> None:
         if n_servers < 1:
             raise ValueError(f"n_servers must be >= 1, got {n_servers}")
@@ -120,6 +123,9 @@ class DockerProvider(Provider):
         self.built: BuiltImage | None = None
         self.containers: list[Any] = []
         self._docker: Any = None
+        # Secret values go into the containers' environment only (never the command line or our logs); like
+        # any container environment they are visible to whoever can `docker inspect` on this host.
+        self._env_vars = _check_env_vars(env_vars)
 
     @property
     def image_digest(self) -> str | None:
@@ -169,7 +175,7 @@ class DockerProvider(Provider):
             init=True,  # docker-init reaps zombies and forwards SIGTERM to the server
             restart_policy={"Name": "on-failure", "MaximumRetryCount": 5} if self.restart_crashed else None,
             network=self.network,
-            environment={_TOKEN_VAR: self.token} if self.token else None,
+            environment={**self._env_vars, **({_TOKEN_VAR: self.token} if self.token else {})} or None,
         )
 
     def start(self) -> list[str]:
@@ -283,5 +289,6 @@ class DockerProvider(Provider):
             with contextlib.suppress(Exception):  # already removed
                 container.remove(force=True)
         self.containers = []
+        self._close_controls()
         with _live_lock:
             _live.discard(self)

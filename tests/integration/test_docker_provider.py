@@ -81,6 +81,7 @@ def test_echo_in_a_container_reset_step_config_limits_and_no_leftovers(docker, e
         cpus=0.5,
         mem_limit="256m",
         pids_limit=64,
+        env_vars={"TASKSET_API_KEY": "value-for-the-env"},
     )
     with provider:
         assert provider.image_digest == provider.containers[0].image.id
@@ -106,6 +107,8 @@ def test_echo_in_a_container_reset_step_config_limits_and_no_leftovers(docker, e
 
         container = provider.containers[0]
         container.reload()
+        assert "TASKSET_API_KEY=value-for-the-env" in container.attrs["Config"]["Env"]
+        assert "value-for-the-env" not in " ".join(container.attrs["Config"]["Cmd"] or [])
         host = container.attrs["HostConfig"]
         assert host["PidsLimit"] == 64
         assert host["Memory"] == 256 * 2**20
