@@ -9,13 +9,11 @@ exit; a process that died without running its exit hooks has its containers swep
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -31,20 +29,9 @@ from ._docker_engine import (
     remove_leftovers,
 )
 from ._local import _check_env_vars
-from ._provider import Provider
+from ._provider import TOKEN_VAR, Provider, track_live
 
 _CONTAINER_PORT = 8000
-_TOKEN_VAR = "OPENENV_HARNESS_TOKEN"
-_live: weakref.WeakSet[DockerProvider] = weakref.WeakSet()
-_live_lock = threading.Lock()
-
-
-@atexit.register
-def _stop_all_at_exit() -> None:
-    with _live_lock:
-        providers = list(_live)
-    for provider in providers:
-        provider.stop()
 
 
 class DockerProvider(Provider):
@@ -140,7 +127,7 @@ class DockerProvider(Provider):
             cmd += ["--env-kwargs", json.dumps(self.env_kwargs)]
         if self.token:
             # Through the environment, not argv, so it does not show in `ps` inside the container.
-            cmd += ["--token-env", _TOKEN_VAR]
+            cmd += ["--token-env", TOKEN_VAR]
         return cmd + self.server_args
 
     def _resolve_image(self) -> BuiltImage:
@@ -175,7 +162,7 @@ class DockerProvider(Provider):
             init=True,  # docker-init reaps zombies and forwards SIGTERM to the server
             restart_policy={"Name": "on-failure", "MaximumRetryCount": 5} if self.restart_crashed else None,
             network=self.network,
-            environment={**self._env_vars, **({_TOKEN_VAR: self.token} if self.token else {})} or None,
+            environment={**self._env_vars, **({TOKEN_VAR: self.token} if self.token else {})} or None,
         )
 
     def start(self) -> list[str]:
@@ -193,8 +180,7 @@ class DockerProvider(Provider):
             return self.urls
         self._docker = docker_client(timeout_s=600)
         remove_leftovers(self._docker)
-        with _live_lock:
-            _live.add(self)
+        track_live(self, True)
         try:
             self.built = self._resolve_image()
             for i in range(self.n_servers):
@@ -290,5 +276,4 @@ class DockerProvider(Provider):
                 container.remove(force=True)
         self.containers = []
         self._close_controls()
-        with _live_lock:
-            _live.discard(self)
+        track_live(self, False)

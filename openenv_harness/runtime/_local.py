@@ -20,7 +20,6 @@ the variables at most).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
@@ -32,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,20 +40,9 @@ import httpx
 
 from ..client._control import shared_ssl_context
 from ..spec import EnvError, ErrorCode
-from ._provider import Provider
+from ._provider import TOKEN_VAR, Provider, track_live
 
-_TOKEN_VAR = "OPENENV_HARNESS_TOKEN"
 _LISTENING = re.compile(r"LISTENING (http://\S+)")
-_live: weakref.WeakSet[LocalProcessProvider] = weakref.WeakSet()
-_live_lock = threading.Lock()
-
-
-@atexit.register
-def _stop_all_at_exit() -> None:
-    with _live_lock:
-        providers = list(_live)
-    for provider in providers:
-        provider.stop()
 
 
 @dataclass
@@ -111,7 +98,7 @@ def _check_env_vars(env_vars: Mapping[str, str] | None) -> dict[str, str]:
             raise ValueError(
                 f"env_vars[{name!r}] must be a string without NUL bytes, got {type(value).__name__}"
             )
-        if name in (_TOKEN_VAR, "PYTHONUNBUFFERED"):
+        if name in (TOKEN_VAR, "PYTHONUNBUFFERED"):
             raise ValueError(f"env_vars: {name} is set by the provider itself (pass the token as token=...)")
         out[name] = value
     return out
@@ -191,7 +178,7 @@ class LocalProcessProvider(Provider):
         if self.env_kwargs:
             cmd += ["--env-kwargs", json.dumps(self.env_kwargs)]
         if self.token:
-            cmd += ["--token-env", _TOKEN_VAR]
+            cmd += ["--token-env", TOKEN_VAR]
         return cmd + self.server_args
 
     def _spawn(self, index: int, port: int = 0) -> _Server:
@@ -201,7 +188,7 @@ class LocalProcessProvider(Provider):
         log_path = Path(self._logdir) / f"server-{index}.{self._spawns}.log"
         env = dict(os.environ, **self._env_vars, PYTHONUNBUFFERED="1")
         if self.token:
-            env[_TOKEN_VAR] = self.token  # not on the command line, where `ps` would show it
+            env[TOKEN_VAR] = self.token  # not on the command line, where `ps` would show it
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
                 self._command(port),
@@ -245,8 +232,7 @@ class LocalProcessProvider(Provider):
         if self._servers:
             return self.urls
         self._logdir = tempfile.mkdtemp(prefix=f"openenv-{self.env}-")
-        with _live_lock:
-            _live.add(self)
+        track_live(self, True)
         try:
             self._servers = [self._spawn(i) for i in range(self.n_servers)]
             deadline = time.monotonic() + self.startup_timeout_s
@@ -354,5 +340,4 @@ class LocalProcessProvider(Provider):
         if self._logdir is not None:
             shutil.rmtree(self._logdir, ignore_errors=True)
             self._logdir = None
-        with _live_lock:
-            _live.discard(self)
+        track_live(self, False)

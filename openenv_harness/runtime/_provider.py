@@ -10,8 +10,10 @@ new client per server per push.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +23,29 @@ from ..client import AsyncEnvClient, ControlAPI, EnvClient, env_types
 from ..spec import EnvError, ErrorCode
 
 _T = TypeVar("_T")
+
+TOKEN_VAR = "OPENENV_HARNESS_TOKEN"
+"""Environment variable through which providers hand a server its orchestrator token (never argv)."""
+
+_live: weakref.WeakSet[Provider] = weakref.WeakSet()
+_live_lock = threading.Lock()
+
+
+def track_live(provider: Provider, live: bool) -> None:
+    """Register (or forget) a provider whose servers must be stopped at interpreter exit."""
+    with _live_lock:
+        if live:
+            _live.add(provider)
+        else:
+            _live.discard(provider)
+
+
+@atexit.register
+def _stop_all_at_exit() -> None:
+    with _live_lock:
+        providers = list(_live)
+    for provider in providers:
+        provider.stop()
 
 
 class Provider(ABC):
