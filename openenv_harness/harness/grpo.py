@@ -29,6 +29,22 @@ def _completion_text(completion: Any) -> str:
     return str(completion)
 
 
+def check_config(cfg: Any) -> None:
+    """Refuse GRPO settings that cannot work, before any server or model starts.
+
+    Raises:
+        ValueError: naming the field (policy.kind, policy.temperature, learner.group_size).
+    """
+    if str(getattr(cfg.policy.kind, "value", cfg.policy.kind)) != "hf":
+        raise ValueError("learner=grpo trains a local model: use policy.kind=hf (or learner=collect)")
+    if cfg.policy.temperature <= 0:
+        raise ValueError(
+            "learner=grpo samples a group per task: policy.temperature must be > 0 (eval stays greedy)"
+        )
+    if int(cfg.learner.group_size) < 2:
+        raise ValueError("learner.group_size must be >= 2 for GRPO (advantages are relative within a group)")
+
+
 def run_grpo(ctx: TrainContext) -> dict[str, Any]:
     """Train with GRPO; evaluate before/after when ``eval.num_tasks > 0``. Returns ``ctx.metrics``."""
     import torch
@@ -40,11 +56,8 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
 
     cfg, rt, adapter, logger = ctx.cfg, ctx.runtime, ctx.adapter, ctx.logger
     lcfg, pcfg = cfg.learner, cfg.policy
-    if str(getattr(pcfg.kind, "value", pcfg.kind)) != "hf":
-        raise ValueError("learner=grpo trains a local model: use policy.kind=hf (or learner=collect)")
+    check_config(cfg)
     g = int(lcfg.group_size)
-    if g < 2:
-        raise ValueError("learner.group_size must be >= 2 for GRPO (advantages are relative within a group)")
 
     path = resolve_model_path(pcfg.model, pcfg.path)
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -157,7 +170,7 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
         learning_rate=float(lcfg.lr),
         beta=float(lcfg.beta),
         max_completion_length=int(pcfg.max_new_tokens),
-        temperature=float(pcfg.temperature) if pcfg.temperature > 0 else 1.0,
+        temperature=float(pcfg.temperature),
         top_p=float(pcfg.top_p),
         bf16=False,
         use_cpu=True,

@@ -211,6 +211,10 @@ def run_collect(ctx: TrainContext) -> dict[str, Any]:
 def run_train(cfg: DictConfig) -> dict[str, Any]:
     """Run ``mode=train`` with a composed config; returns the final metrics (also in ``run.json``)."""
     schedules = make_schedules(OmegaConf.to_container(cfg.schedule.targets, resolve=True) or {})  # type: ignore[arg-type]
+    if str(getattr(cfg.learner.kind, "value", cfg.learner.kind)) == "grpo":
+        from .grpo import check_config
+
+        check_config(cfg)
     run_dir = run_dir_of(cfg)
     record = RunRecord(
         name=cfg.experiment.name,

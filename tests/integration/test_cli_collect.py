@@ -125,3 +125,14 @@ def test_collect_inprocess_provider(tmp_path):
     episodes = [json.loads(x) for x in (run_dir / "episodes.jsonl").read_text().splitlines()]
     # The scripted arith baseline (sum of the numbers) is right on one-digit sums.
     assert all(e["turns"][0]["components"]["correct"] == 1.0 for e in episodes)
+
+
+def test_impossible_grpo_settings_fail_before_servers_start(tmp_path):
+    for override, field in (
+        ("policy.temperature=0", "policy.temperature"),
+        ("learner.group_size=1", "learner.group_size"),
+        ("policy=scripted", "policy.kind"),
+    ):
+        proc = _run(["env=echo", override, f"hydra.run.dir={tmp_path / 'r'}"], tmp_path, timeout=60)
+        assert proc.returncode != 0 and field in proc.stderr, proc.stderr[-2000:]
+        assert not (tmp_path / "r" / "run.json").exists()
