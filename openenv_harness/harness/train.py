@@ -64,7 +64,16 @@ class TrainContext:
     pushed: list[dict[str, Any]] = field(default_factory=list)
 
     def train_tasks(self) -> list[Task]:
-        """The training task pool: ``learner.num_tasks`` seeds drawn from ``experiment.seed``."""
+        """The training task pool: ``learner.num_tasks`` tasks.
+
+        With a taskset (``taskset.ref``), the taskset's sampler (``taskset.sampler`` over ``taskset.split``)
+        draws rows, each bound at reset with ``split``/``index``; otherwise ``learner.num_tasks`` seeds drawn
+        from ``experiment.seed`` pick the env's own generated tasks.
+        """
+        if taskset_ref(self.cfg):
+            draws = taskset_sampler(self.cfg, evaluation=False).take(int(self.cfg.learner.num_tasks))
+            base = dict(self.cfg.env.reset_kwargs)
+            return [Task(d.seed, {**base, "split": d.split, "index": d.index}) for d in draws]
         rng = random.Random(self.cfg.experiment.seed)
         seeds = rng.sample(range(_TRAIN_SEED_SPACE), self.cfg.learner.num_tasks)
         return [Task(s, dict(self.cfg.env.reset_kwargs)) for s in seeds]
@@ -78,6 +87,11 @@ class TrainContext:
         n = int(self.cfg.eval.num_tasks)
         if n <= 0:
             return []
+        if taskset_ref(self.cfg):  # a held-out split: rows of taskset.eval_split, in order
+            sampler = taskset_sampler(self.cfg, evaluation=True)
+            base = dict(self.cfg.env.reset_kwargs)
+            draws = sampler.take(min(n, len(sampler)))
+            return [Task(d.seed, {**base, "split": d.split, "index": d.index}) for d in draws]
         rng = random.Random(self.cfg.eval.seed)
         kwargs = {**dict(self.cfg.env.reset_kwargs), **dict(self.cfg.eval.reset_kwargs)}
         out: list[Task] = []
@@ -139,6 +153,43 @@ class TrainContext:
         self.logger.scalars({f"eval/{k}": v for k, v in summary.items()}, step)
         self.metrics[f"eval_{phase}"] = summary
         return summary
+
+
+def taskset_ref(cfg: DictConfig) -> str | None:
+    """The configured taskset reference, or None when the env generates its own tasks."""
+    ts = cfg.get("taskset")
+    return str(ts.ref) if ts is not None and ts.get("ref") else None
+
+
+def taskset_sampler(cfg: DictConfig, evaluation: bool) -> Any:
+    """The taskset's sampler over its train split (or, for evaluation, its eval split in order)."""
+    from openenv_harness.tasks import resolve_shared, sampler_for
+
+    resolved = resolve_shared(str(cfg.taskset.ref))
+    split = str(cfg.taskset.eval_split if evaluation else cfg.taskset.split)
+    return sampler_for(cfg.taskset, len(resolved.rows(split)), evaluation=evaluation)
+
+
+def env_kwargs_of(cfg: DictConfig) -> dict[str, Any]:
+    """The env's constructor arguments, with ``taskset=<ref>`` when a taskset is configured.
+
+    Raises:
+        ValueError: the env cannot bind a taskset (its constructor takes no ``taskset`` argument).
+    """
+    import inspect
+
+    from openenv_harness.spec import spec
+
+    kwargs: dict[str, Any] = dict(OmegaConf.to_container(cfg.env.kwargs, resolve=True) or {})  # type: ignore[arg-type]
+    ref = taskset_ref(cfg)
+    if ref:
+        params = inspect.signature(spec(str(cfg.env.id)).load().__init__).parameters
+        if "taskset" not in params:
+            raise ValueError(
+                f"env {cfg.env.id!r} cannot bind a taskset (taskset.ref={ref}): its constructor has no taskset argument"
+            )
+        kwargs["taskset"] = ref
+    return kwargs
 
 
 def step_metrics(
@@ -230,8 +281,7 @@ def run_train(cfg: DictConfig) -> dict[str, Any]:
     t0 = time.monotonic()
     ctx: TrainContext | None = None
     try:
-        env_kwargs = OmegaConf.to_container(cfg.env.kwargs, resolve=True) or {}
-        with EnvRuntime(cfg.runtime, cfg.env.id, dict(env_kwargs), cfg.server) as rt:  # type: ignore[arg-type]
+        with EnvRuntime(cfg.runtime, cfg.env.id, env_kwargs_of(cfg), cfg.server) as rt:
             record.servers = rt.urls
             record.write(run_dir)  # a run that dies later still names its servers
             initial = rubric_update(cfg.rubric)
