@@ -63,7 +63,7 @@ def suite_from_cfg(cfg: DictConfig) -> Suite:
     if raw:
         suite = Suite.from_dict(raw)  # type: ignore[arg-type]
     else:
-        from openenv_harness.harness.train import rubric_update
+        from openenv_harness.rubric import config_update
 
         taskset = cfg.get("taskset")
         if taskset is not None and not taskset.get("ref"):
@@ -75,7 +75,7 @@ def suite_from_cfg(cfg: DictConfig) -> Suite:
             taskset=str(taskset.ref) if taskset else None,
             split=str(taskset.get("eval_split") or "test") if taskset else "test",
             n_tasks=int(ev.get("num_tasks") or 10),
-            reward_config=rubric_update(cfg.rubric),
+            reward_config=config_update(cfg.rubric),
             n_samples=int(ev.get("num_samples") or 1),
             seed=int(ev.get("seed") or 0),
             max_turns=int(cfg.env.max_turns),

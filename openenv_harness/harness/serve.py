@@ -13,7 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from .train import rubric_update
+from ..rubric import config_update
 
 
 def run_serve(cfg: DictConfig) -> int:
@@ -29,7 +29,7 @@ def run_serve(cfg: DictConfig) -> int:
         orchestrator_token=token,
         env_kwargs=env_kwargs,
     )
-    initial = rubric_update(cfg.rubric)
+    initial = config_update(cfg.rubric)
     if initial:
         holder = getattr(app.state, "config", None)
         if holder is None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from ..rubric import config_update
 from .adapters import EnvAdapter, adapter_for
 from .policies import Policy, make_policy
 from .records import RunLogger, RunRecord, package_versions
@@ -39,15 +40,6 @@ def run_dir_of(cfg: DictConfig) -> Path:
         out = Path("outputs") / "manual" / time.strftime("%Y-%m-%d_%H-%M-%S")
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def rubric_update(rubric: Any) -> dict[str, Any]:
-    """The initial ``POST /config`` body a ``rubric`` config asks for (empty: keep the env's defaults)."""
-    raw = OmegaConf.to_container(rubric.overrides, resolve=True) if rubric.overrides else {}
-    update: dict[str, Any] = {str(k): v for k, v in raw.items()} if isinstance(raw, dict) else {}
-    if rubric.weights:
-        update["weights"] = {**dict(update.get("weights") or {}), **dict(rubric.weights)}
-    return update
 
 
 @dataclass
@@ -284,7 +276,7 @@ def run_train(cfg: DictConfig) -> dict[str, Any]:
         with EnvRuntime(cfg.runtime, cfg.env.id, env_kwargs_of(cfg), cfg.server) as rt:
             record.servers = rt.urls
             record.write(run_dir)  # a run that dies later still names its servers
-            initial = rubric_update(cfg.rubric)
+            initial = config_update(cfg.rubric)
             if initial:
                 rt.push_config(initial)
             adapter = adapter_for(cfg.env.id, cfg.env.action_field, rt.schema().get("action"))

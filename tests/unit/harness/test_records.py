@@ -2,7 +2,8 @@ from omegaconf import OmegaConf
 
 from openenv_harness.harness.records import RunLogger, RunRecord, read_scalars
 from openenv_harness.harness.rollout import Episode, Turn, summarize
-from openenv_harness.harness.train import rubric_update, step_metrics
+from openenv_harness.harness.train import step_metrics
+from openenv_harness.rubric import config_update as rubric_update
 
 
 def _ep(reward, correct, error=None):
