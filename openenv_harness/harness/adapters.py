@@ -61,6 +61,19 @@ def _wordle_scripted(obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
     return _WORDLE_OPENERS[turn % len(_WORDLE_OPENERS)]
 
 
+def _tools_scripted(obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
+    # Answers with the last number in the question (or 0) without querying anything: right only by
+    # coincidence, a floor any tool-using policy should beat.
+    nums = _NUM.findall(str(obs.get("question", "")))
+    return nums[-1] if nums else "0"
+
+
+def _support_scripted(obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
+    # Talks politely but never uses a tool, so the database never changes: partial communication credit at
+    # best, never the goal.
+    return "Thanks for reaching out! Could you tell me the email address on your account?"
+
+
 def _last_word5(text: str) -> str:
     found = _WORD5.findall(text)
     return found[-1].lower() if found else text.strip()[:64]
@@ -87,6 +100,8 @@ class EnvAdapter:
         scripted: The scripted baseline.
         strip_code_fences: Take the body of a fenced code block when the completion has one.
         extract: Turns the completion text into the action field's value (e.g. the last 5-letter word).
+        json_keys: Action fields a completion may set itself by replying with a JSON object (e.g. tool calls
+            ``{"tool": ..., "args": {...}}``); any other completion goes to ``action_field``.
     """
 
     env_id: str
@@ -97,6 +112,7 @@ class EnvAdapter:
     scripted: Scripted = _generic_scripted
     strip_code_fences: bool = False
     extract: Callable[[str], str] | None = None
+    json_keys: tuple[str, ...] = ()
 
     def render(self, obs: dict[str, Any]) -> str:
         """The user message for an observation (its env-specific fields)."""
@@ -113,6 +129,13 @@ class EnvAdapter:
 
     def to_action(self, text: str) -> dict[str, Any]:
         """The action object for a completion."""
+        if self.json_keys:
+            try:
+                obj = json.loads(text.strip())
+            except ValueError:
+                obj = None
+            if isinstance(obj, dict) and obj and set(obj) <= set(self.json_keys):
+                return obj
         if self.strip_code_fences:
             m = re.search(r"```[a-zA-Z0-9_+-]*\n(.*?)(```|$)", text, re.S)
             if m:
@@ -144,6 +167,29 @@ _KNOWN: dict[str, EnvAdapter] = {
         prompt_fields=("message", "board", "turns_left", "error"),
         scripted=_wordle_scripted,
         extract=_last_word5,
+    ),
+    "tools": EnvAdapter(
+        env_id="tools",
+        system_prompt=(
+            "Answer the question about the shop database. Call a tool by replying with JSON "
+            '{"tool": "sql", "args": {"query": "SELECT ..."}} or {"tool": "calculator", "args": '
+            '{"expression": "..."}}; give the final answer as {"answer": "..."} or as plain text.'
+        ),
+        action_field="answer",
+        prompt_fields=("question", "schema_sql", "tool_result", "tool_error"),
+        scripted=_tools_scripted,
+        json_keys=("tool", "args", "answer"),
+    ),
+    "support": EnvAdapter(
+        env_id="support",
+        system_prompt=(
+            "You are a customer-support agent. Follow the policy. Use a tool by replying with JSON "
+            '{"tool": name, "args": {...}}; anything else is sent to the customer as a message.'
+        ),
+        action_field="message",
+        prompt_fields=("policy", "user_message", "tool_result", "tool_error"),
+        scripted=_support_scripted,
+        json_keys=("tool", "args", "message"),
     ),
     "coding": EnvAdapter(
         env_id="coding",
