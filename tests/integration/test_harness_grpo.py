@@ -22,6 +22,7 @@ def test_grpo_three_steps_with_schedule(tmp_path):
             "schedule=arith",
             "eval=heldout",
             "eval.num_tasks=4",
+            "eval.every_n_steps=1",
             "logger=quiet",
             "learner.max_steps=3",
             "learner.group_size=2",
@@ -58,7 +59,8 @@ def test_grpo_three_steps_with_schedule(tmp_path):
         "rollout/completions_per_s",
     ):
         assert len(scalars[tag]) == 3, tag
-    assert [s for s, _ in scalars["eval/success"]] == [0, 3]
+    # Held-out eval before training, after every learner step (eval.every_n_steps=1) and after training.
+    assert [s for s, _ in scalars["eval/success"]] == [0, 1, 2, 3]
 
     train = [json.loads(x) for x in (run_dir / "episodes.jsonl").read_text().splitlines()]
     train = [e for e in train if e["phase"] == "train"]
