@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from openenv_harness.mcp import EpisodeDirectory, MCPToolsMixin, ToolCallError
+from openenv_harness.rubric import trajectory_credits
 from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State
 
 from .data import POLICY, TOOLS, Goal, SupportDesk, build
@@ -180,7 +181,7 @@ class SupportEnvironment(MCPToolsMixin, Environment[SupportAction, SupportObserv
         if obs.done:
             self.episodes.unbind(self._state.episode_id, self)
             obs.metadata["user_ended"] = user_done
-            obs.metadata["step_credits"] = _credits(self.rubric, result.weights)
+            obs.metadata["step_credits"] = trajectory_credits(self.rubric, result.weights)
         return obs
 
     def call_tool(self, name: str, args: dict[str, Any], via_mcp: bool = True) -> Any:
@@ -218,14 +219,3 @@ class SupportEnvironment(MCPToolsMixin, Environment[SupportAction, SupportObserv
         meta["episode_id"] = self._state.episode_id
         meta["seed_honoured"] = self.supports_seed
         return meta
-
-
-def _credits(rubric: Any, weights: dict[str, float]) -> list[float] | None:
-    total: list[float] | None = None
-    for name, child in rubric.reward_components().items():
-        res = getattr(child, "last_result", None)
-        if res is None or res.score is None:
-            return None
-        part = [float(weights.get(name, 0.0)) * c for c in res.credits]
-        total = part if total is None else [a + b for a, b in zip(total, part, strict=True)]
-    return total

@@ -20,10 +20,11 @@ from typing import Any
 
 from pydantic import Field
 
+from openenv_harness.rubric import trajectory_credits
 from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State
 
 from .game import GREEN, WORD_LENGTH, feedback, pick_secret, word_list
-from .rubric import build_rubric, step_credits
+from .rubric import build_rubric
 
 # Worded so that no secret word appears in it as a whole word (checked by a test): the checker for ground-truth
 # leaks would otherwise flag the first observation of an episode whose secret is, say, "right".
@@ -195,7 +196,7 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation]):
         if done:
             obs.metadata["solved"] = solved
             obs.metadata["turns_used"] = self._state.step_count
-            obs.metadata["step_credits"] = step_credits(self.rubric, result.weights)
+            obs.metadata["step_credits"] = trajectory_credits(self.rubric, result.weights)
         return obs
 
     @property

@@ -64,16 +64,3 @@ def build_rubric(gamma: float = 1.0) -> WeightedSum:
             "valid_guesses": ValidGuesses(**params),
         }
     )
-
-
-def step_credits(rubric: WeightedSum, weights: dict[str, float]) -> list[float] | None:
-    """Weighted per-step credit of a finished episode (None if a component gave no result)."""
-    total: list[float] | None = None
-    for name, child in rubric.reward_components().items():
-        result = getattr(child, "last_result", None)
-        if result is None or result.score is None:
-            return None
-        w = float(weights.get(name, 0.0))
-        scaled = [w * c for c in result.credits]
-        total = scaled if total is None else [a + b for a, b in zip(total, scaled, strict=True)]
-    return total
