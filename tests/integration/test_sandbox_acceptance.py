@@ -128,8 +128,12 @@ def test_fork_bomb_python(server: LocalProcessProvider) -> None:
 
 
 def test_fork_bomb_bash(server: LocalProcessProvider) -> None:
-    r = hostile(server, ":(){ :|:& };:", language="bash")
-    assert "Resource temporarily unavailable" in r["stderr"] and r["elapsed"] < WALL_S + 3
+    # The script keeps running after starting the bomb. Without the ``sleep``, the top-level shell exits at
+    # once and bwrap tears its pid namespace down, sometimes before any fork has failed (a race that once
+    # failed CI). Held open, the bomb has to run into the uid's nproc budget and then the wall clock.
+    r = hostile(server, ":(){ :|:& };:; sleep 60", language="bash")
+    assert "Resource temporarily unavailable" in r["stderr"]
+    assert r["timed_out"] and r["elapsed"] < WALL_S + 3
 
 
 def test_allocating_8_gib(server: LocalProcessProvider) -> None:
