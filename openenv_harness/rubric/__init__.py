@@ -39,15 +39,17 @@ Trainer side: :class:`RewardNormalizer` (per-env running mean/std, min-max, perc
 (offline re-weighting + per-env normalisation + logging of a batch, failed steps kept as None).
 """
 
-from ._base import Rubric, RubricConfig, RubricError, run_sync
+from ._base import Rubric
 from ._build import RewardConfig, build_rubric, check_reward_config, config_update
 from ._composer import RewardComposer
+from ._config import RubricConfig, RubricError
 from ._containers import Gate, RubricDict, RubricList, Sequential, WeightedSum
 from ._judge import JudgeError, JudgeRubric
 from ._logger import RewardLogger
 from ._mcp_judge import McpToolRubric, describe_judges
 from ._normalizer import RewardNormalizer
 from ._result import RewardResult, as_result, combine
+from ._sync import run_sync
 from ._text import action_text
 from ._trajectory import Step, TrajectoryResult, TrajectoryRubric, trajectory_credits
 

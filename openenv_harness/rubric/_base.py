@@ -13,8 +13,6 @@ tree at the start of each episode: ``rubric.reset(context={"answer": "42"})``; e
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextvars
 import dataclasses
 import inspect
@@ -25,9 +23,9 @@ from collections.abc import Awaitable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from pydantic import TypeAdapter, ValidationError
-
+from ._config import RubricConfig, RubricError, validate_config
 from ._result import RewardResult
+from ._sync import run_sync
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$|^[0-9]+$")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -38,56 +36,6 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _RECORD: contextvars.ContextVar[dict[int, float] | None] = contextvars.ContextVar(
     "rubric_record", default=None
 )
-
-
-class RubricError(ValueError):
-    """A rubric was misconfigured or produced an invalid score; the message names the rubric."""
-
-
-@dataclasses.dataclass
-class RubricConfig:
-    """Config of a rubric without parameters (subclasses declare their own ``Config`` dataclass)."""
-
-
-_adapters: dict[type, TypeAdapter[Any]] = {}
-
-
-def validate_config(config_type: type, values: Mapping[str, Any], owner: str) -> Any:
-    """Build a config dataclass from ``values``, type-checked (YAML strings like ``"1e-6"`` are coerced).
-
-    Raises:
-        RubricError: naming the owner and field for an unknown field or a wrong type.
-    """
-    known = {f.name for f in dataclasses.fields(config_type)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise RubricError(f"{owner}: unknown config field(s) {unknown}; known: {sorted(known)}")
-    adapter = _adapters.get(config_type)
-    if adapter is None:
-        adapter = _adapters[config_type] = TypeAdapter(config_type)
-    try:
-        return adapter.validate_python(dict(values), strict=False)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise RubricError(f"{owner}: config field {field!r}: {err['msg']}") from None
-    except (TypeError, ValueError) as exc:  # a __post_init__ check of the dataclass
-        raise RubricError(f"{owner}: {exc}") from None
-
-
-def run_sync(coro: Awaitable[Any]) -> Any:
-    """Run a coroutine to completion from synchronous code.
-
-    Without a running loop in this thread it uses ``asyncio.run``; inside one (a sync call made from async
-    code) it runs the coroutine on a fresh loop in a worker thread, so the caller never deadlocks its own loop.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)  # type: ignore[arg-type]
-    ctx = contextvars.copy_context()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rubric") as pool:
-        return pool.submit(ctx.run, asyncio.run, coro).result()  # type: ignore[arg-type]
 
 
 def snake_name(cls: type) -> str:

@@ -19,7 +19,8 @@ from typing import Any
 
 from openenv_harness.spec import check_target
 
-from ._base import Rubric, RubricError
+from ._base import Rubric
+from ._config import RubricError
 
 
 def _plain(cfg: Any) -> Any:

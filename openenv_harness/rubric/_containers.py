@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._base import Rubric, RubricError
+from ._base import Rubric
+from ._config import RubricError
 from ._result import combine
 
 

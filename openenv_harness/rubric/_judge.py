@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from ._base import Rubric, RubricError
+from ._base import Rubric
+from ._config import RubricError
 from ._text import action_text
 
 DEFAULT_TEMPLATE = (

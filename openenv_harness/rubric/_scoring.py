@@ -12,8 +12,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ._base import _RECORD, Rubric, RubricError, run_sync
+from ._base import _RECORD, Rubric
+from ._config import RubricError
 from ._result import RewardResult, combine
+from ._sync import run_sync
 
 
 def resolve_weights(rubric: Rubric, weights: Mapping[str, float] | None) -> dict[str, float]:

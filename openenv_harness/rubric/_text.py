@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._base import RubricError
+from ._config import RubricError
 
 AUTO_FIELDS = ("response", "answer", "message", "content", "text", "completion", "code")
 """Fields tried, in order, by ``text_field="auto"``."""

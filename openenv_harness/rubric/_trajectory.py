@@ -18,7 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._base import Rubric, RubricError
+from ._base import Rubric
+from ._config import RubricError
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -48,33 +47,13 @@ from openenv_harness.spec import (
     EnvError,
     Environment,
     ErrorCode,
-    Observation,
 )
 
+from ._envcall import async_variant, check_reset_kwargs, env_error, reset_params, result_to_wire
 from ._executor import close_quietly, default_executor
 from ._wire import validation_message
 
 EnvFactory = Callable[[], Environment[Any, Any]]
-
-
-def _async_variant(env: Any, name: str) -> Callable[..., Any] | None:
-    method = getattr(env, name, None)
-    return method if method is not None and inspect.iscoroutinefunction(method) else None
-
-
-def _accepts_var_kwargs(fn: Callable[..., Any]) -> bool:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):  # builtins without signatures: let the call decide
-        return True
-    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-
-
-def _reset_params(fn: Callable[..., Any]) -> frozenset[str] | None:
-    """Named parameters ``reset`` accepts, or None if it takes ``**kwargs`` (anything goes)."""
-    if _accepts_var_kwargs(fn):
-        return None
-    return frozenset(inspect.signature(fn).parameters)
 
 
 class Session:
@@ -126,9 +105,9 @@ class Session:
         # the validator itself, not model_validate: same semantics without a Python wrapper on every step
         self._action_validate = action_type.__pydantic_validator__.validate_python
         self._action_has_metadata = "metadata" in action_type.model_fields
-        self._reset_async = _async_variant(env, "reset_async")
-        self._step_async = _async_variant(env, "step_async")
-        self._reset_params = _reset_params(self._reset_async or env.reset)
+        self._reset_async = async_variant(env, "reset_async")
+        self._step_async = async_variant(env, "step_async")
+        self._reset_params = reset_params(self._reset_async or env.reset)
 
     @property
     def busy(self) -> bool:
@@ -189,7 +168,7 @@ class Session:
         except (EnvError, asyncio.CancelledError):
             raise
         except Exception as exc:  # the environment's own bug: report it, keep serving
-            raise _env_error(what, exc) from exc
+            raise env_error(what, exc) from exc
 
     def _timed_out(self, what: str, limit_s: float) -> EnvError:
         self._poisoned = f"the previous {what} timed out after {limit_s} s"
@@ -234,7 +213,7 @@ class Session:
         Returns:
             The first observation in wire form.
         """
-        kwargs = self._check_reset_kwargs(kwargs)
+        kwargs = check_reset_kwargs(kwargs, self._reset_params, type(self.env).__name__)
         timeout_s = self.default_timeout_s if timeout_s is None else timeout_s
         async with self._lock:
             self._check_open()
@@ -245,7 +224,7 @@ class Session:
                     self.env.configure(*self.config.get())
                 self._has_reset = False
                 obs = await self._call(self.env.reset, self._reset_async, "reset", timeout_s, (), kwargs)
-                wire = self._to_wire(obs, "reset")
+                wire = result_to_wire(obs, "reset")
                 self._has_reset, self._done, self._poisoned = True, bool(obs.done), None
                 return wire
             finally:
@@ -296,12 +275,12 @@ class Session:
                 except (EnvError, asyncio.CancelledError):
                     raise
                 except Exception as exc:
-                    raise _env_error("step", exc) from exc
+                    raise env_error("step", exc) from exc
             else:
                 obs = await self._call(
                     self.env.step, step_async, "step", limit_s, (typed,), {"timeout_s": limit_s}
                 )
-            wire = self._to_wire(obs, "step")
+            wire = result_to_wire(obs, "step")
             self._done = bool(obs.done)
             return wire
         finally:
@@ -377,62 +356,6 @@ class Session:
     def _check_open(self) -> None:
         if self._closed:
             raise EnvError(ErrorCode.SESSION_NOT_FOUND, f"session {self.id} is closed; start a new session")
-
-    def _check_reset_kwargs(self, kwargs: Any) -> dict[str, Any]:
-        if kwargs is None:
-            return {}
-        if not isinstance(kwargs, dict):
-            raise EnvError(
-                ErrorCode.VALIDATION_ERROR, f"reset: arguments must be a JSON object, not {kwargs!r}"
-            )
-        seed = kwargs.get("seed")
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-            raise EnvError(
-                ErrorCode.VALIDATION_ERROR, f"reset.seed: must be an integer or null, got {seed!r}"
-            )
-        episode_id = kwargs.get("episode_id")
-        if episode_id is not None and not isinstance(episode_id, str):
-            raise EnvError(
-                ErrorCode.VALIDATION_ERROR, f"reset.episode_id: must be a string or null, got {episode_id!r}"
-            )
-        if self._reset_params is not None:
-            unknown = sorted(set(kwargs) - self._reset_params)
-            if unknown:
-                raise EnvError(
-                    ErrorCode.VALIDATION_ERROR,
-                    f"reset: unknown argument(s) {', '.join(unknown)}; {type(self.env).__name__}.reset accepts "
-                    f"{', '.join(sorted(self._reset_params - {'self'}))}",
-                    {"field": f"reset.{unknown[0]}"},
-                )
-        return kwargs
-
-    @staticmethod
-    def _to_wire(obs: Any, what: str) -> dict[str, Any]:
-        if not isinstance(obs, Observation):
-            raise EnvError(
-                ErrorCode.ENV_ERROR, f"{what} returned {type(obs).__name__}, expected an Observation"
-            )
-        return to_wire(obs)
-
-
-_RESERVED = {"done", "reward", "metadata"}
-
-
-def to_wire(obs: Observation) -> dict[str, Any]:
-    """Exactly :func:`openenv_harness.spec.observation_to_wire`, in half the time.
-
-    It calls the model's serializer directly with a prebuilt exclude set instead of going through
-    ``model_dump`` (whose Python wrapper and per-call set cost ~1.5 us, a tenth of our per-step budget).
-    ``tests/unit/server`` checks that both give the same result.
-    """
-    fields = obs.__pydantic_serializer__.to_python(obs, mode="json", exclude=_RESERVED)
-    return {"observation": fields, "reward": obs.reward, "done": obs.done, "metadata": obs.metadata}
-
-
-def _env_error(what: str, exc: Exception) -> EnvError:
-    return EnvError(
-        ErrorCode.ENV_ERROR, f"{what} raised {type(exc).__name__}: {exc}", {"exception": type(exc).__name__}
-    )
 
 
 __all__ = ["EnvFactory", "Session"]

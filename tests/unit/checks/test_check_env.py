@@ -148,6 +148,29 @@ def test_reward_that_does_not_match_components_is_caught() -> None:
     assert _status(report, "null_below") == "fail"  # 0.7 for nothing is not clearly below the maximum 1.0
 
 
+def test_reward_must_equal_combine_exactly_not_approximately() -> None:
+    # 1e-12 off passes any isclose() but breaks offline re-weighting bit for bit, which the contract promises.
+    class Drifting(GuessEnv):
+        def reward_of(self, w: float, right: float) -> float:
+            return w * right + 1e-12
+
+    report = check_env(Drifting, oracle=ORACLE)
+    assert _status(report, "reward_metadata") == "fail"
+    assert "combine(components, weights)" in str(report)
+
+
+def test_weighted_component_missing_from_components_is_caught() -> None:
+    class Missing(GuessEnv):
+        def step(self, action: GuessAction, timeout_s: float | None = None) -> GuessObs:
+            obs = super().step(action, timeout_s)
+            obs.metadata["reward_components"] = {}
+            return obs
+
+    report = check_env(Missing, oracle=ORACLE)
+    assert _status(report, "reward_metadata") == "fail"
+    assert "missing from reward_components" in str(report)
+
+
 def test_wrong_error_codes_are_caught() -> None:
     class Sloppy(GuessEnv):
         def step(self, action: GuessAction, timeout_s: float | None = None) -> GuessObs:

@@ -255,7 +255,7 @@ def test_reset_timeout_message_mentions_the_timeout():
 
 
 def test_fast_wire_matches_the_spec():
-    from openenv_harness.server._session import to_wire
+    from openenv_harness.server._envcall import to_wire
     from openenv_harness.spec import GenericObservation, observation_to_wire
 
     env = EchoEnvironment()
