@@ -244,14 +244,17 @@ class EvalConfig:
 
     Attributes:
         name: Suite name (``none`` disables in-training eval).
-        every_n_steps: In-training eval period in learner steps (0: only before and after training).
+        every_n_steps: In-training eval period in learner steps, for the held-out eval and the suite (0: only
+            before and after training).
         num_tasks: Held-out tasks per eval.
         seed: Seed of the held-out task draw (disjoint from training seeds by construction).
         reset_kwargs: Extra reset arguments for eval episodes (e.g. ``split: test``).
         temperature: Eval decoding temperature (0 = greedy, deterministic).
         num_samples: Samples per task (pass@k).
-        suite: Suite definition for ``mode=eval`` (``{name, evals: [...]}``, see
-            :class:`openenv_harness.evals.EvalSpec`); empty = the one eval of the configured env/taskset/rubric.
+        suite: Suite definition (``{name, evals: [...]}``, see :class:`openenv_harness.evals.EvalSpec`).
+            ``mode=eval`` runs it (empty = the one eval of the configured env/taskset/rubric); train mode runs
+            it on the model being trained before, every ``every_n_steps`` and after training, each time into
+            a bundle under ``<run dir>/evals/`` (see :mod:`openenv_harness.harness.suite_eval`).
         out: Bundle directory ``mode=eval`` writes (default ``outputs/evals/<suite>-<identity>``, so re-running
             the same command resumes).
         bundle: An existing bundle to re-run (``mode=eval``) or to verify (``mode=verify``).

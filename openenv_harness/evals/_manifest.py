@@ -90,6 +90,22 @@ def hash_tree(root: Path, patterns: tuple[str, ...] = ("*",)) -> str:
     return h.hexdigest()
 
 
+def weights_hash(model: Any) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of a torch model's ``state_dict`` (sorted by name).
+
+    Identifies a model that exists only in memory, such as the one a learner is training, the way
+    :func:`hash_tree` identifies a saved one.
+    """
+    import torch  # late: a manifest needs torch only when it hashes a model in memory
+
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().cpu().contiguous().view(-1)
+        h.update(f"{name}\0{t.dtype}\0{tuple(tensor.shape)}\0".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
 def environment_identity(env_id: str) -> dict[str, Any]:
     """Identity of an environment type: its entry point, declared version and a hash of its source folder."""
     from openenv_harness.spec import spec

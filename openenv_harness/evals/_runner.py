@@ -22,13 +22,14 @@ import json
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from ._manifest import build_manifest, environment_identity, hash_tree, judges_of
+from ._manifest import build_manifest, environment_identity, hash_tree, judges_of, weights_hash
 from ._metrics import aggregate
 from ._records import EpisodeLog
 from ._report import write_report
@@ -101,6 +102,8 @@ def policy_identity(policy: Any) -> dict[str, Any]:
     path = getattr(policy, "model_path", None)
     if path and Path(path).is_dir():
         ident["model_hash"] = hash_tree(Path(path), ("*.safetensors", "*.json", "*.model", "*.txt"))
+    elif hasattr(getattr(policy, "model", None), "state_dict"):  # a model in memory (train mode's evals)
+        ident["model_hash"] = weights_hash(policy.model)
     if ident.get("name") == "scripted":
         from openenv_harness.harness import adapters
 
@@ -216,12 +219,19 @@ def _check_identity(bundle: Path, identity: str, resume: bool) -> None:
     marker.write_text(json.dumps({"identity": identity}))
 
 
-def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+def execute(
+    cfg: DictConfig,
+    bundle: Path | None = None,
+    policy_factory: Callable[[DictConfig, Any], Any] | None = None,
+) -> tuple[Path, dict[str, Any], dict[str, Any]]:
     """Run (or resume) the suite ``cfg`` describes into a bundle.
 
     Args:
         cfg: The composed config.
         bundle: Output directory (default: ``eval.out`` or ``outputs/evals/<suite>-<identity>``).
+        policy_factory: Builds the policy from ``(policy config with the eval's sampling, adapter)``;
+            default :func:`~openenv_harness.harness.policies.make_policy`. Train mode passes one that wraps
+            the model being trained.
 
     Returns:
         ``(bundle dir, results, manifest)``.
@@ -229,6 +239,8 @@ def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str
     from openenv_harness.harness.adapters import adapter_for
     from openenv_harness.harness.policies import make_policy
     from openenv_harness.spec import spec as spec_of
+
+    make = policy_factory or make_policy
 
     suite = suite_from_cfg(cfg)
     if not suite.evals:
@@ -245,7 +257,7 @@ def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str
     # The policy of the first eval identifies the run; evals with other sampling get their own instance.
     policy_cfgs = {s.name: _policy_cfg(cfg, s) for s in suite.evals}
     first = suite.evals[0]
-    policy = make_policy(policy_cfgs[first.name], adapters[first.name])
+    policy = make(policy_cfgs[first.name], adapters[first.name])
     current = (first.env, policy_cfgs[first.name])
     try:
         ident_policy = policy_identity(policy)
@@ -268,7 +280,7 @@ def execute(cfg: DictConfig, bundle: Path | None = None) -> tuple[Path, dict[str
             wanted = (spec.env, policy_cfgs[spec.name])
             if wanted != current:
                 policy.close()
-                policy = make_policy(policy_cfgs[spec.name], adapters[spec.name])
+                policy = make(policy_cfgs[spec.name], adapters[spec.name])
                 current = wanted
             reproducible[spec.name], digests[spec.name] = _run_one(
                 cfg, spec, plans[spec.name], log_, policy, adapters[spec.name]

@@ -20,6 +20,7 @@ from typing import Any
 
 from .policies import HFPolicy
 from .rollout import Episode, Task, first_observations, score_actions
+from .suite_eval import due_during_training, run_suite_eval, suite_configured
 from .train import TrainContext, step_metrics
 
 
@@ -80,18 +81,33 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
     ctx.metrics["eval_tasks"] = len(eval_tasks)
     ctx.metrics["train_prompts_distinct"] = len(prompts_seen)
 
-    def eval_policy(m: Any) -> HFPolicy:
+    def policy_of(m: Any, pc: Any, temperature: float, step: int | None = None) -> HFPolicy:
+        """The model being trained as a policy with ``pc``'s sampling (an eval's, or the learner's)."""
         return HFPolicy(
             model=m,
             tokenizer=tokenizer,
-            temperature=float(cfg.eval.temperature),
-            max_new_tokens=int(pcfg.max_new_tokens),
-            seed=int(pcfg.seed),
-            batch_size=int(pcfg.batch_size),
+            temperature=temperature,
+            top_p=float(pc.top_p),
+            max_new_tokens=int(pc.max_new_tokens),
+            seed=int(pc.seed),
+            batch_size=int(pc.batch_size),
+            description=None
+            if step is None
+            else {"model": f"{path} (trained in {ctx.run_dir}, step {step})", "trained_steps": step},
         )
 
+    def eval_policy(m: Any) -> HFPolicy:
+        return policy_of(m, pcfg, float(cfg.eval.temperature))
+
+    def suite_policy(m: Any, step: int) -> Any:
+        """Factory of the in-training suite's policy: the model as trained so far, the eval's sampling."""
+        return lambda pc, _adapter: policy_of(m, pc, float(pc.temperature), step)
+
+    suite = suite_configured(cfg)
     if eval_tasks:
         ctx.evaluate(eval_policy(model), eval_tasks, 0, "before")
+    if suite:
+        run_suite_eval(ctx, 0, suite_policy(model, 0))
 
     clock: dict[str, float] = {"t": time.monotonic()}
 
@@ -141,6 +157,8 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
             every = int(cfg.eval.every_n_steps)
             if eval_tasks and every > 0 and step % every == 0 and step < lcfg.max_steps:
                 ctx.evaluate(eval_policy(trainer.model), eval_tasks, step, f"step{step}")
+            if suite and due_during_training(cfg, step):
+                run_suite_eval(ctx, step, suite_policy(trainer.model, step))
 
         def on_log(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             logs = kwargs.get("logs") or {}
@@ -196,6 +214,9 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
     ctx.metrics["steps"] = int(trainer.state.global_step)
     if eval_tasks:
         ctx.evaluate(eval_policy(trainer.model), eval_tasks, int(trainer.state.global_step), "after")
+    if suite:
+        done_steps = int(trainer.state.global_step)
+        run_suite_eval(ctx, done_steps, suite_policy(trainer.model, done_steps))
     if lcfg.save_model:
         trainer.save_model(str(ctx.run_dir / "model"))
     ctx.metrics["policy"] = {"name": "hf", "model": path, "trained_steps": int(trainer.state.global_step)}

@@ -66,6 +66,7 @@ class HFPolicy(Policy):
         batch_size: Chats generated together.
         model: An already-loaded model (e.g. the one a learner trains); ``tokenizer`` must come with it.
         tokenizer: Its tokenizer.
+        description: Extra fields for :meth:`describe` (e.g. which training step an in-memory model is at).
     """
 
     name = "hf"
@@ -81,6 +82,7 @@ class HFPolicy(Policy):
         batch_size: int = 16,
         model: Any = None,
         tokenizer: Any = None,
+        description: dict[str, Any] | None = None,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -95,6 +97,7 @@ class HFPolicy(Policy):
             raise ValueError("HFPolicy(model=...) needs its tokenizer too")
         self.model, self.tokenizer = model, tokenizer
         self.model_path = model_path
+        self.description = dict(description or {})
         self.temperature, self.top_p, self.max_new_tokens = temperature, top_p, max_new_tokens
         self.seed, self.batch_size = seed, max(1, batch_size)
         self._calls = 0
@@ -110,6 +113,7 @@ class HFPolicy(Policy):
             "top_p": self.top_p,
             "max_new_tokens": self.max_new_tokens,
             "seed": self.seed,
+            **self.description,
         }
 
     def generate(

@@ -5,7 +5,8 @@ starts the env servers through the configured provider (stopped again on exit, C
 rubric's overrides, then runs the learner (``grpo`` or ``collect``). Before each learner step the schedules
 are evaluated and pushed with ``POST /config`` to every server; the values, the servers' effective weights
 and ``config_version`` go to TensorBoard. With ``eval.num_tasks > 0`` greedy held-out evals run before and
-after training (and every ``eval.every_n_steps``).
+after training (and every ``eval.every_n_steps``); with ``eval.suite`` set, so does that suite
+(:mod:`.suite_eval`), each run written as a bundle under ``<run dir>/evals/``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .records import RunLogger, RunRecord, package_versions
 from .rollout import Episode, Task, Throughput, first_observations, run_episodes, summarize
 from .runtime import EnvRuntime
 from .schedules import Schedule, evaluate_targets, make_schedules, nest
+from .suite_eval import check_suite, due_during_training, run_suite_eval, suite_configured
 
 _TRAIN_SEED_SPACE = 1_000_000  # train seeds in [0, 1e6); eval seeds in [1e6, 2e6): disjoint by construction
 
@@ -219,7 +221,10 @@ def run_collect(ctx: TrainContext) -> dict[str, Any]:
     g = int(cfg.learner.group_size)
     bar = tqdm(range(cfg.learner.max_steps), desc="collect", disable=not cfg.logger.progress)
     thr = Throughput()
+    suite = suite_configured(cfg)
     try:
+        if suite:
+            run_suite_eval(ctx, 0)
         for step in bar:
             ctx.apply_schedules(step)
             chosen = [order.choice(tasks) for _ in range(cfg.learner.groups_per_step)]
@@ -245,6 +250,10 @@ def run_collect(ctx: TrainContext) -> dict[str, Any]:
             ctx.logger.scalars(scalars, step)
             bar.set_postfix(reward=f"{scalars['reward/mean']:.3f}")
             ctx.metrics["steps"] = step + 1
+            if suite and due_during_training(cfg, step + 1):
+                run_suite_eval(ctx, step + 1)
+        if suite:
+            run_suite_eval(ctx, int(cfg.learner.max_steps))
     finally:
         policy.close()
     ctx.metrics["last"] = dict(ctx.logger.last)
@@ -258,6 +267,8 @@ def run_train(cfg: DictConfig) -> dict[str, Any]:
         from .grpo import check_config
 
         check_config(cfg)
+    if suite_configured(cfg):
+        check_suite(cfg)
     run_dir = run_dir_of(cfg)
     record = RunRecord(
         name=cfg.experiment.name,

@@ -23,6 +23,9 @@ def test_grpo_three_steps_with_schedule(tmp_path):
             "eval=heldout",
             "eval.num_tasks=4",
             "eval.every_n_steps=1",
+            # The suite runs on the model being trained too, each time into a bundle.
+            "++eval.suite={name:mini,evals:[{name:arith_mini,env:arith,n_tasks:2,"
+            "success_component:correct,sampling:{max_new_tokens:8}}]}",
             "logger=quiet",
             "learner.max_steps=3",
             "learner.group_size=2",
@@ -61,6 +64,16 @@ def test_grpo_three_steps_with_schedule(tmp_path):
         assert len(scalars[tag]) == 3, tag
     # Held-out eval before training, after every learner step (eval.every_n_steps=1) and after training.
     assert [s for s, _ in scalars["eval/success"]] == [0, 1, 2, 3]
+
+    assert [s for s, _ in scalars["eval/arith_mini/success_rate"]] == [0, 1, 2, 3]
+    for step in range(4):
+        bundle = run_dir / "evals" / f"step{step:05d}"
+        manifest = json.loads((bundle / "manifest.json").read_text())
+        results = json.loads((bundle / "results.json").read_text())["evals"]["arith_mini"]
+        # The policy is the in-memory model at that step, identified by a hash of its weights.
+        assert manifest["policy"]["trained_steps"] == step and len(manifest["policy"]["model_hash"]) == 64
+        assert results["n_episodes"] == 2
+        assert dict(scalars["eval/arith_mini/success_rate"])[step] == pytest.approx(results["success_rate"])
 
     train = [json.loads(x) for x in (run_dir / "episodes.jsonl").read_text().splitlines()]
     train = [e for e in train if e["phase"] == "train"]
