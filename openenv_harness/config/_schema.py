@@ -192,7 +192,6 @@ class LearnerConfig:
         lora_r: LoRA rank.
         lora_alpha: LoRA alpha.
         gradient_checkpointing: Trade compute for memory.
-        max_prompt_tokens: Truncate longer prompts (left side).
         save_model: Save the final weights (adapter for LoRA) into the run dir.
         log_every: Learner steps between TRL log records.
     """
@@ -208,7 +207,6 @@ class LearnerConfig:
     lora_r: int = 16
     lora_alpha: int = 32
     gradient_checkpointing: bool = False
-    max_prompt_tokens: int = 512
     save_model: bool = False
     log_every: int = 1
 
@@ -284,13 +282,11 @@ class LoggerConfig:
         tensorboard: Write TensorBoard scalars under ``<run dir>/tb``.
         episodes: Write ``episodes.jsonl``.
         progress: Show a tqdm progress bar.
-        log_text_every: Steps between logged sample completions (0: never).
     """
 
     tensorboard: bool = True
     episodes: bool = True
     progress: bool = True
-    log_text_every: int = 0
 
 
 @dataclass

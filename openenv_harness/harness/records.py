@@ -100,11 +100,10 @@ class RunLogger:
         self._writer: Any = None
         self._rewards: Any = None
         if tensorboard:
-            from torch.utils.tensorboard import SummaryWriter
-
             from ..rubric import RewardLogger
+            from .tb_events import ScalarEventWriter
 
-            self._writer = SummaryWriter(log_dir=str(self.tb_dir))
+            self._writer = ScalarEventWriter(self.tb_dir)
             # The rubric package's per-env breakdown (reward/<env>/component|weight/..., config_version)
             # shares our writer, so one event stream holds everything.
             self._rewards = RewardLogger(writer=self._writer)

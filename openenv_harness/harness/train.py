@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..rubric import config_update
 from .adapters import EnvAdapter, adapter_for
+from .interrupts import graceful_shutdown
 from .policies import Policy, make_policy
 from .records import RunLogger, RunRecord, package_versions
 from .rollout import Episode, Task, Throughput, first_observations, run_episodes, summarize
@@ -269,6 +270,12 @@ def run_train(cfg: DictConfig) -> dict[str, Any]:
         check_config(cfg)
     if suite_configured(cfg):
         check_suite(cfg)
+    with graceful_shutdown():
+        return _run(cfg, schedules)
+
+
+def _run(cfg: DictConfig, schedules: dict[str, Schedule]) -> dict[str, Any]:
+    """The run itself: record, servers, learner; the record and servers are closed however it ends."""
     run_dir = run_dir_of(cfg)
     record = RunRecord(
         name=cfg.experiment.name,
@@ -279,7 +286,6 @@ def run_train(cfg: DictConfig) -> dict[str, Any]:
     )
     record.write(run_dir)
     _seed_everything(int(cfg.experiment.seed))
-    _sigterm_as_interrupt()
     logger = RunLogger(run_dir, tensorboard=cfg.logger.tensorboard, episodes=cfg.logger.episodes)
     t0 = time.monotonic()
     ctx: TrainContext | None = None
@@ -317,24 +323,6 @@ def run_train(cfg: DictConfig) -> dict[str, Any]:
             record.policy = dict(ctx.metrics.get("policy", {}))
         record.write(run_dir)
     return record.metrics
-
-
-def _sigterm_as_interrupt() -> None:
-    """Make SIGTERM unwind like Ctrl-C, so ``finally`` blocks stop the env servers and close the records.
-
-    Python's default SIGTERM action ends the process at once, which would orphan the server processes
-    (they run in their own process groups).
-    """
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 def _seed_everything(seed: int) -> None:

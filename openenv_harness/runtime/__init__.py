@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._factory import KINDS, make_provider
 from ._inprocess import AsyncInProcessClient, InProcessClient, InProcessProvider
 from ._local import LocalProcessProvider
-from ._provider import Provider
+from ._provider import Provider, stop_live_providers
 from ._remote import RemoteProvider
 
 if TYPE_CHECKING:
@@ -36,4 +36,5 @@ __all__ = [
     "Provider",
     "RemoteProvider",
     "make_provider",
+    "stop_live_providers",
 ]

@@ -41,7 +41,8 @@ def track_live(provider: Provider, live: bool) -> None:
 
 
 @atexit.register
-def _stop_all_at_exit() -> None:
+def stop_live_providers() -> None:
+    """Stop every provider that still has servers running (also run at interpreter exit)."""
     with _live_lock:
         providers = list(_live)
     for provider in providers:
