@@ -43,14 +43,13 @@ def run(cfg: DictConfig) -> Any:
         if not cfg.taskset.ref:
             raise SystemExit("mode=validate needs a taskset: pass taskset.ref=REF or taskset=NAME")
         return main_validate(cfg.taskset.ref)
-    if mode == "eval":
-        from .evals import run_eval  # type: ignore[attr-defined]
+    if mode in ("eval", "verify"):
+        from .evals import run_eval, run_verify  # type: ignore[attr-defined]
+        from .harness.interrupts import graceful_shutdown
 
-        return run_eval(cfg)
-    if mode == "verify":
-        from .evals import run_verify  # type: ignore[attr-defined]
-
-        return run_verify(cfg)
+        # Ctrl-C / SIGTERM unwind so the env servers are stopped; the bundle resumes on the next run.
+        with graceful_shutdown():
+            return run_eval(cfg) if mode == "eval" else run_verify(cfg)
     raise SystemExit(f"unknown mode {mode!r}")  # unreachable: the Mode enum rejects it at composition
 
 

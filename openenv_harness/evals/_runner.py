@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -259,6 +260,7 @@ def execute(
     first = suite.evals[0]
     policy = make(policy_cfgs[first.name], adapters[first.name])
     current = (first.env, policy_cfgs[first.name])
+    log_: EpisodeLog | None = None
     try:
         ident_policy = policy_identity(policy)
         suite_hash = stable_hash(suite.to_dict())
@@ -285,6 +287,15 @@ def execute(
             reproducible[spec.name], digests[spec.name] = _run_one(
                 cfg, spec, plans[spec.name], log_, policy, adapters[spec.name]
             )
+    except KeyboardInterrupt:
+        if log_ is not None:
+            print(
+                f"eval interrupted: {len(log_.read())} finished episodes are kept in {bundle}; run the same "
+                "command again to resume",
+                file=sys.stderr,
+                flush=True,
+            )
+        raise
     finally:
         policy.close()
     records = log_.sorted_records()

@@ -145,6 +145,39 @@ def test_resume_after_sigkill_equals_uninterrupted(tmp_path: Path) -> None:
     assert a == b
 
 
+def test_sigterm_mid_eval_stops_servers_and_resumes(tmp_path: Path) -> None:
+    import psutil
+
+    args = ("mode=eval", "env=arith", "policy=scripted", "runtime.sessions=1", "eval.num_tasks=40")
+    part = tmp_path / "part"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openenv_harness", *args, f"eval.out={part}"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = part / "episodes.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (log.exists() and len(log.read_text().splitlines()) >= 5):
+        time.sleep(0.02)
+    servers = psutil.Process(proc.pid).children(recursive=True)
+    assert servers, "the eval runs its env server as a child process"
+    proc.send_signal(signal.SIGTERM)  # the main process only, as a job scheduler would
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    # It unwound (servers stopped by the runtime, not left to their parent watch) and says how to go on.
+    assert f"finished episodes are kept in {part}; run the same command again to resume" in err
+    gone, alive = psutil.wait_procs(servers, timeout=10)
+    assert not alive, f"env servers outlived the interrupted eval: {alive}"
+    assert 5 <= len(read_episodes(part)) < 40
+    cli(*args, f"eval.out={part}", cwd=tmp_path)
+    assert len(read_episodes(part)) == 40
+    assert json.loads((part / "results.json").read_text())["evals"]["arith"]["n_episodes"] == 40
+
+
 def test_bundle_dir_of_another_eval_is_refused(tmp_path: Path) -> None:
     bundle = tmp_path / "b"
     cli("mode=eval", *BASE, "eval.num_tasks=3", f"eval.out={bundle}", cwd=tmp_path)
