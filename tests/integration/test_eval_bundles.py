@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,41 +105,48 @@ def test_bundle_verify_and_drift(tmp_path: Path, arith_taskset: Path) -> None:
     assert "datasets.arith.content_hash" in drift.stdout
 
 
-def test_resume_after_sigkill_equals_uninterrupted(tmp_path: Path) -> None:
-    args = (
-        "mode=eval",
-        "env=arith",
-        "policy=scripted",
-        "runtime=local",
-        "runtime.sessions=1",
-        "eval.num_tasks=40",
-    )
-    full = tmp_path / "full"
-    cli(*args, f"eval.out={full}", cwd=tmp_path)
+RESUME_ARGS = (
+    "mode=eval",
+    "env=arith",
+    "policy=scripted",
+    "runtime=local",
+    "runtime.sessions=1",
+    "eval.num_tasks=40",
+)
 
-    part = tmp_path / "part"
+
+def _start_eval_until(out: Path, cwd: Path, episodes: int, **popen: Any) -> subprocess.Popen:
+    """Start the 40-task eval into ``out`` and return once ``episodes`` episodes are logged."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "openenv_harness", *args, f"eval.out={part}"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "openenv_harness", *RESUME_ARGS, f"eval.out={out}"],
+        cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        **popen,
     )
-    log = part / "episodes.jsonl"
+    log = out / "episodes.jsonl"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if log.exists() and len(log.read_text().splitlines()) >= 5:
-            break
+    while time.monotonic() < deadline and not (
+        log.exists() and len(log.read_text().splitlines()) >= episodes
+    ):
         time.sleep(0.02)
+    return proc
+
+
+def test_resume_after_sigkill_equals_uninterrupted(tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    cli(*RESUME_ARGS, f"eval.out={full}", cwd=tmp_path)
+
+    part = tmp_path / "part"
+    proc = _start_eval_until(part, tmp_path, 5, stderr=subprocess.DEVNULL, start_new_session=True)
     os.killpg(proc.pid, signal.SIGKILL)  # the env server subprocesses die with the group
     proc.wait(timeout=30)
     done_before = len(read_episodes(part))
     assert 5 <= done_before < 40, done_before
     assert not (part / "results.json").exists()
 
-    cli(*args, f"eval.out={part}", cwd=tmp_path)
+    cli(*RESUME_ARGS, f"eval.out={part}", cwd=tmp_path)
     assert scrub(read_episodes(part)) == scrub(read_episodes(full))
     a = json.loads((part / "results.json").read_text())
     b = json.loads((full / "results.json").read_text())
@@ -148,21 +156,8 @@ def test_resume_after_sigkill_equals_uninterrupted(tmp_path: Path) -> None:
 def test_sigterm_mid_eval_stops_servers_and_resumes(tmp_path: Path) -> None:
     import psutil
 
-    args = ("mode=eval", "env=arith", "policy=scripted", "runtime.sessions=1", "eval.num_tasks=40")
     part = tmp_path / "part"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "openenv_harness", *args, f"eval.out={part}"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    log = part / "episodes.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (log.exists() and len(log.read_text().splitlines()) >= 5):
-        time.sleep(0.02)
+    proc = _start_eval_until(part, tmp_path, 5, stderr=subprocess.PIPE, text=True)
     servers = psutil.Process(proc.pid).children(recursive=True)
     assert servers, "the eval runs its env server as a child process"
     proc.send_signal(signal.SIGTERM)  # the main process only, as a job scheduler would
@@ -173,7 +168,7 @@ def test_sigterm_mid_eval_stops_servers_and_resumes(tmp_path: Path) -> None:
     gone, alive = psutil.wait_procs(servers, timeout=10)
     assert not alive, f"env servers outlived the interrupted eval: {alive}"
     assert 5 <= len(read_episodes(part)) < 40
-    cli(*args, f"eval.out={part}", cwd=tmp_path)
+    cli(*RESUME_ARGS, f"eval.out={part}", cwd=tmp_path)
     assert len(read_episodes(part)) == 40
     assert json.loads((part / "results.json").read_text())["evals"]["arith"]["n_episodes"] == 40
 
