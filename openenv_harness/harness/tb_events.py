@@ -2,7 +2,7 @@
 
 ``torch.utils.tensorboard.SummaryWriter`` hands every event to a background thread through a queue. When
 Ctrl-C or SIGTERM raises ``KeyboardInterrupt`` in the main thread while it is inside that hand-off, closing the
-writer can wait forever for the thread (seen here: about 1 interrupted run in 40 under load never exited).
+writer can wait forever for the thread (seen here: 2 of 53 runs interrupted under load never exited).
 A run must always shut down, so the harness writes its event files itself: each batch of scalars is framed
 by tensorboard's own ``RecordWriter`` into memory and appended with one ``write`` + ``flush``. The files are
 ordinary ``events.out.tfevents.*`` files that TensorBoard and :func:`~.records.read_scalars` read.
