@@ -9,6 +9,7 @@ directly). ``python -m openenv_harness.server --env echo`` serves from the comma
 from ._app import PROTOCOL, Lifespan, create_app, resolve_env
 from ._executor import default_executor, default_worker_count, make_executor
 from ._http import SESSION_HEADER
+from ._limits import ServerLimits
 from ._serve import bind_socket, make_server, serve, url_of
 from ._session import EnvFactory, Session
 from ._sessions import SessionRegistry, reap_interval
@@ -22,6 +23,7 @@ __all__ = [
     "EnvFactory",
     "Lifespan",
     "Session",
+    "ServerLimits",
     "SessionRegistry",
     "bind_socket",
     "create_app",

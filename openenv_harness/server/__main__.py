@@ -24,6 +24,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-timeout-s", type=float, default=300.0)
     p.add_argument("--step-timeout-s", type=float, default=None, help="default timeout_s for reset/step")
     p.add_argument("--max-frame-bytes", type=int, default=1 << 20)
+    p.add_argument(
+        "--max-connections", type=int, default=None, help="TCP connections held at once (max-sessions + 128)"
+    )
+    p.add_argument("--header-timeout-s", type=float, default=10.0, help="time to send a full request head")
+    p.add_argument("--body-timeout-s", type=float, default=30.0, help="time for a request body to arrive")
+    p.add_argument(
+        "--max-session-lifetime-s",
+        type=float,
+        default=24 * 3600.0,
+        help="close sessions older than this however active (<= 0: no limit)",
+    )
     p.add_argument("--token-env", default=None, help="name of an environment variable holding the token")
     p.add_argument("--log-level", default="warning")
     p.add_argument(
@@ -62,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from openenv_harness.spec import check_target, load_entry_point
 
     from ._app import create_app
+    from ._limits import ServerLimits
     from ._serve import serve
 
     env: object = args.env
@@ -73,6 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         env = load_entry_point(args.env)
     try:
+        limits = ServerLimits(
+            max_connections=args.max_connections,
+            header_timeout_s=args.header_timeout_s,
+            body_timeout_s=args.body_timeout_s,
+            max_session_lifetime_s=args.max_session_lifetime_s,
+        )
         app = create_app(
             env,  # type: ignore[arg-type]
             max_sessions=args.max_sessions,
@@ -81,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_frame_bytes=args.max_frame_bytes,
             env_kwargs=env_kwargs,
             default_step_timeout_s=args.step_timeout_s,
+            limits=limits,
         )
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

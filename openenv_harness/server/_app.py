@@ -19,8 +19,10 @@ from starlette.routing import WebSocketRoute
 from openenv_harness.spec import ConfigHolder, EnvError, Environment, ErrorCode
 from openenv_harness.spec import spec as env_spec
 
+from ._body import BodyLimit
 from ._executor import make_executor
 from ._http import error_response, http_endpoints, json_response, read_json
+from ._limits import ServerLimits
 from ._session import EnvFactory
 from ._sessions import SessionRegistry
 from ._ws import WebSocketEndpoint
@@ -84,6 +86,7 @@ def create_app(
     default_step_timeout_s: float | None = None,
     lifespans: Sequence[Lifespan] = (),
     max_workers: int | None = None,
+    limits: ServerLimits | None = None,
 ) -> FastAPI:
     """Build the app serving one environment type: WS ``/ws``, stateful HTTP, ``/config``, info routes.
 
@@ -100,6 +103,10 @@ def create_app(
         lifespans: Lifespan hooks, each ``hook(app)`` an async context manager entered at start-up (in order)
             and exited at shutdown (in reverse), around the session machinery.
         max_workers: Threads of the shared pool for synchronous env code (default: cores + 4, at most 32).
+        limits: Limits against hostile clients: connection cap, header/body timeouts, maximum session
+            lifetime (defaults: :class:`ServerLimits`). The body limit (``max_frame_bytes``, enforced while the
+            body streams in) and the body timeout hold for every HTTP route; the connection cap and header
+            timeout are applied by :func:`openenv_harness.server.serve` (``app.state.limits``).
 
     Returns:
         The FastAPI app. ``app.state.sessions`` is the :class:`SessionRegistry`, ``app.state.config`` the
@@ -114,6 +121,7 @@ def create_app(
     env_cls, factory = resolve_env(env, env_kwargs)
     if max_sessions < 1:
         raise ValueError(f"max_sessions must be >= 1, got {max_sessions}")
+    limits = (limits or ServerLimits()).resolved(max_sessions)
     config = ConfigHolder(env_cls.config_type) if env_cls.config_type is not None else None
     executor = make_executor(max_workers)
     sessions = SessionRegistry(
@@ -123,6 +131,7 @@ def create_app(
         config=config,
         executor=executor,
         default_timeout_s=default_step_timeout_s,
+        max_lifetime_s=limits.max_session_lifetime_s,
     )
     hooks: list[Lifespan] = list(lifespans)
 
@@ -144,6 +153,8 @@ def create_app(
     app.state.env_class = env_cls
     app.state.lifespan_hooks = hooks
     app.state.max_frame_bytes = max_frame_bytes
+    app.state.limits = limits
+    app.add_middleware(BodyLimit, max_bytes=max_frame_bytes, timeout_s=limits.body_timeout_s)
 
     app.router.routes.append(WebSocketRoute("/ws", WebSocketEndpoint(sessions, max_frame_bytes)))
     for path, endpoint, methods in http_endpoints(sessions, max_frame_bytes):
@@ -177,6 +188,7 @@ def _add_info_routes(app: FastAPI, env_cls: type[Environment[Any, Any]], session
                 "protocol": PROTOCOL,
                 "max_sessions": sessions.max_sessions,
                 "idle_timeout_s": sessions.idle_timeout_s,
+                "max_session_lifetime_s": sessions.max_lifetime_s,
             }
         return json_response(cache["metadata"])
 

@@ -8,6 +8,7 @@ an observation into its wire dict, and wrapping an environment's own exception a
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -88,10 +89,37 @@ def to_wire(obs: Observation) -> dict[str, Any]:
 
 
 def result_to_wire(obs: Any, what: str) -> dict[str, Any]:
-    """:func:`to_wire` for what ``reset``/``step`` returned; anything but an Observation is ``ENV_ERROR``."""
+    """:func:`to_wire` for what ``reset``/``step`` returned.
+
+    Raises:
+        EnvError: ``ENV_ERROR`` for anything but an Observation; ``REWARD_NOT_FINITE`` for a reward that
+            overflowed to inf or is NaN (JSON has no such numbers: it would reach the client as ``null``, which
+            means "no reward" -- a correct answer scored as nothing).
+    """
     if not isinstance(obs, Observation):
         raise EnvError(ErrorCode.ENV_ERROR, f"{what} returned {type(obs).__name__}, expected an Observation")
+    reward = obs.reward
+    if reward is not None and not math.isfinite(reward):
+        meta = obs.metadata if isinstance(obs.metadata, dict) else {}
+        raise EnvError(
+            ErrorCode.REWARD_NOT_FINITE,
+            f"the {what} reward is {reward} (numeric overflow: check the reward weights and components); "
+            "the episode is abandoned, reset to start a new one",
+            {
+                "reward_weights": _finite_only(meta.get("reward_weights")),
+                "reward_components": _finite_only(meta.get("reward_components")),
+            },
+        )
     return to_wire(obs)
+
+
+def _finite_only(values: Any) -> dict[str, Any] | None:
+    """A weights/components mapping with non-finite numbers as strings (so the error itself encodes)."""
+    if not isinstance(values, dict):
+        return None
+    return {
+        str(k): (v if not isinstance(v, float) or math.isfinite(v) else str(v)) for k, v in values.items()
+    }
 
 
 def env_error(what: str, exc: Exception) -> EnvError:

@@ -8,6 +8,9 @@ from typing import Any
 
 import uvicorn
 
+from ._limits import ServerLimits
+from ._watchdog import ConnectionWatchdog
+
 _MIN_WS_MAX_SIZE = 16 * 1024 * 1024
 
 
@@ -32,11 +35,18 @@ def url_of(sock: socket.socket) -> str:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, with a callback once the sockets are listening."""
+    """uvicorn's server, with a callback once the sockets are listening and the connection watchdog."""
 
-    def __init__(self, config: uvicorn.Config, on_listening: Callable[[], None] | None) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_listening: Callable[[], None] | None,
+        limits: ServerLimits | None = None,
+    ) -> None:
         super().__init__(config)
         self._on_listening = on_listening
+        self._limits = limits
+        self.watchdog: ConnectionWatchdog | None = None
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         super().handle_exit(sig, frame)
@@ -46,8 +56,19 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        limits = self._limits
+        if self.started and limits is not None and limits.max_connections is not None:
+            self.watchdog = ConnectionWatchdog(
+                self.server_state.connections, limits.header_timeout_s, limits.max_connections
+            )
+            self.watchdog.start()
         if self.started and self._on_listening is not None:
             self._on_listening()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.watchdog is not None:
+            self.watchdog.stop()
+        await super().shutdown(sockets)
 
 
 def make_server(
@@ -62,10 +83,20 @@ def make_server(
     The WebSocket transport limit (``ws_max_size``) is set to 4x the app's ``max_frame_bytes`` (at least 16
     MiB), so frames a little over the app's limit get a ``FRAME_TOO_LARGE`` error frame on an open
     connection; only frames beyond the transport limit make the library close with 1009. The access log is
-    off (it costs more CPU per request than our whole step path), so is WebSocket compression; uvicorn installs its SIGINT/SIGTERM
-    handlers when run on the main thread, and the app's lifespan closes every session on the way out.
+    off (it costs more CPU per request than our whole step path), so is WebSocket compression; uvicorn installs
+    its SIGINT/SIGTERM handlers when run on the main thread, and the app's lifespan closes every session on the
+    way out.
+
+    When the app carries :class:`ServerLimits` (``app.state.limits``, set by ``create_app``), a
+    :class:`ConnectionWatchdog` closes connections that send no complete request head within
+    ``header_timeout_s`` and, beyond ``max_connections``, those waiting longest for one. uvicorn's own
+    ``limit_concurrency`` is not used: it answers 503 to the request that arrives while silent connections
+    fill the cap -- the legitimate client, not the one holding sockets.
     """
-    frame_limit = getattr(getattr(app, "state", None), "max_frame_bytes", 1 << 20)
+    state = getattr(app, "state", None)
+    frame_limit = getattr(state, "max_frame_bytes", 1 << 20)
+    limits = getattr(state, "limits", None)
+    limits = limits if isinstance(limits, ServerLimits) else None
     kwargs: dict[str, Any] = {
         "log_level": log_level,
         "access_log": False,
@@ -78,7 +109,7 @@ def make_server(
         "ws_per_message_deflate": False,
     }
     kwargs.update(uvicorn_kwargs)
-    return _Server(uvicorn.Config(app, **kwargs), on_listening)
+    return _Server(uvicorn.Config(app, **kwargs), on_listening, limits)
 
 
 def serve(

@@ -280,7 +280,12 @@ class Session:
                 obs = await self._call(
                     self.env.step, step_async, "step", limit_s, (typed,), {"timeout_s": limit_s}
                 )
-            wire = result_to_wire(obs, "step")
+            try:
+                wire = result_to_wire(obs, "step")
+            except EnvError as err:
+                if err.code == ErrorCode.REWARD_NOT_FINITE:  # the client never sees this step's result
+                    self._poisoned = "the previous step's reward was not a finite number"
+                raise
             self._done = bool(obs.done)
             return wire
         finally:
@@ -291,9 +296,12 @@ class Session:
                 self._finish_deferred_close()
 
     async def state(self) -> dict[str, Any]:
-        """The env's state (answered before the first reset too, as OpenEnv does)."""
+        """The env's state (answered before the first reset too, as OpenEnv does).
+
+        Not activity for the idle reaper: only resets and steps are, so a client that polls ``state`` cannot hold
+        a session (and a slot under ``max_sessions``) forever without playing an episode.
+        """
         self._check_open()
-        self.last_active = time.monotonic()
         try:
             state = self.env.state
             return state.model_dump(mode="json") if hasattr(state, "model_dump") else dict(state or {})

@@ -36,10 +36,13 @@ class SessionRegistry:
     Args:
         factory: Builds one environment instance per session.
         max_sessions: Cap on concurrent sessions (``CAPACITY`` beyond it).
-        idle_timeout_s: Sessions idle longer than this are closed by the reaper (<= 0 disables it).
+        idle_timeout_s: Sessions idle longer than this are closed by the reaper (<= 0 disables it). Only resets
+            and steps count as activity.
         config: The shared reward-config holder (None when the env has no config).
         executor: Pool for synchronous environment code, shared by all sessions.
         default_timeout_s: Default ``timeout_s`` for reset/step.
+        max_lifetime_s: Sessions older than this are closed by the reaper however active they are (<= 0: no
+            limit), so no client holds a slot forever.
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class SessionRegistry:
         config: ConfigHolder | None,
         executor: concurrent.futures.ThreadPoolExecutor,
         default_timeout_s: float | None = None,
+        max_lifetime_s: float = 0.0,
     ) -> None:
         self.factory = factory
         self.max_sessions = max_sessions
@@ -58,6 +62,7 @@ class SessionRegistry:
         self.config = config
         self.executor = executor
         self.default_timeout_s = default_timeout_s
+        self.max_lifetime_s = max_lifetime_s
         self.reaped = 0
         """How many sessions the reaper has closed (for tests and /health)."""
         self._sessions: dict[str, Session] = {}
@@ -132,15 +137,38 @@ class SessionRegistry:
 
     # -- reaper and shutdown ------------------------------------------------------------------------------
 
+    @property
+    def reaping(self) -> bool:
+        """True when the reaper has anything to enforce (an idle timeout or a maximum lifetime)."""
+        return self.idle_timeout_s > 0 or self.max_lifetime_s > 0
+
+    def _reap_reason(self, session: Session, now: float) -> str | None:
+        if self.idle_timeout_s > 0 and now - session.last_active > self.idle_timeout_s:
+            return f"idle for more than {self.idle_timeout_s} s"
+        if self.max_lifetime_s > 0 and now - session.created > self.max_lifetime_s:
+            return f"open for more than max_session_lifetime_s={self.max_lifetime_s}"
+        return None
+
     async def reap_once(self) -> int:
-        """Close every session idle for longer than ``idle_timeout_s``; returns how many."""
-        if self.idle_timeout_s <= 0:
+        """Close every session idle longer than ``idle_timeout_s`` or older than ``max_lifetime_s``.
+
+        A session with a call in flight is left alone until the call returns (it is never closed under its own
+        call); it goes at the next look.
+
+        Returns:
+            How many sessions were closed.
+        """
+        if not self.reaping:
             return 0
-        cutoff = time.monotonic() - self.idle_timeout_s
-        victims = [s for s in self._sessions.values() if s.last_active < cutoff and not s.busy]
-        for session in victims:
-            log.info("reaping session %s (idle > %s s)", session.id, self.idle_timeout_s)
-            await self._close_session(session, reason=f"idle for more than {self.idle_timeout_s} s")
+        now = time.monotonic()
+        victims = []
+        for session in list(self._sessions.values()):
+            reason = None if session.busy else self._reap_reason(session, now)
+            if reason is not None:
+                victims.append((session, reason))
+        for session, reason in victims:
+            log.info("reaping session %s (%s)", session.id, reason)
+            await self._close_session(session, reason=reason)
         self.reaped += len(victims)
         return len(victims)
 
@@ -155,7 +183,7 @@ class SessionRegistry:
                 log.debug("closing the transport of %s failed", session.id, exc_info=True)
 
     async def _reap_forever(self) -> None:
-        interval = reap_interval(self.idle_timeout_s)
+        interval = reap_interval(min(t for t in (self.idle_timeout_s, self.max_lifetime_s) if t > 0))
         while True:
             await asyncio.sleep(interval)
             try:
@@ -164,8 +192,8 @@ class SessionRegistry:
                 log.exception("session reaper failed")
 
     def start_reaper(self) -> None:
-        """Start the background reaper task (no-op when ``idle_timeout_s <= 0``)."""
-        if self.idle_timeout_s > 0 and self._reaper is None:
+        """Start the background reaper task (no-op when neither an idle timeout nor a lifetime is set)."""
+        if self.reaping and self._reaper is None:
             self._reaper = asyncio.get_running_loop().create_task(self._reap_forever())
 
     async def shutdown(self, timeout_s: float = 5.0) -> None:

@@ -63,6 +63,8 @@ HTTP_STATUS: dict[str, int] = {
     ErrorCode.SESSION_NOT_FOUND: 404,
     ErrorCode.TIMEOUT: 504,
     ErrorCode.ENV_ERROR: 500,
+    ErrorCode.REWARD_NOT_FINITE: 500,
+    ErrorCode.REQUEST_TIMEOUT: 408,
     ErrorCode.CONFIG_INVALID: 422,
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.UNSUPPORTED: 404,
@@ -77,17 +79,64 @@ a server bug (``INTERNAL``). Unknown codes (an environment's own) map to 400.
 """
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays/objects accepted in a frame or body.
+
+Well above any action, reset argument or config (a few levels), and well below what our encoder can write
+back (orjson stops at 254 levels): anything accepted can be echoed (an ``id``) or embedded in an observation
+without the reply failing to encode. Deeper input is ``VALIDATION_ERROR``, never a traceback.
+"""
+
+
+def _depth_exceeds(obj: Any, limit: int) -> bool:
+    # Iterative on purpose: the input is what an attacker chose, and recursion is what they would aim at.
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return False
+
+
+def check_depth(raw: str | bytes, obj: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse decoded JSON nested deeper than ``limit`` (``VALIDATION_ERROR``).
+
+    Args:
+        raw: The text ``obj`` was decoded from: when it has no more than ``limit`` opening brackets, the
+            nesting cannot exceed it and the walk is skipped (the common case, at C speed).
+        obj: The decoded value.
+        limit: Deepest nesting allowed.
+    """
+    opening = raw.count("{") + raw.count("[") if isinstance(raw, str) else raw.count(b"{") + raw.count(b"[")
+    if opening > limit and _depth_exceeds(obj, limit):
+        raise EnvError(
+            ErrorCode.VALIDATION_ERROR,
+            f"JSON nested deeper than {limit} levels; no field of a frame or body may nest that deep",
+            {"max_depth": limit},
+        )
+
+
 def http_status(err: EnvError) -> int:
     """HTTP status for an error (400 for codes this table does not know)."""
     return HTTP_STATUS.get(str(err.code), 400)
 
 
 def error_frame(err: EnvError, req_id: Any = None) -> bytes:
-    """Encode a WS ``error`` frame, echoing the request id when there is one."""
+    """Encode a WS ``error`` frame, echoing the request id when there is one.
+
+    Never raises: if the id or the details cannot be encoded, the frame goes without them.
+    """
     frame: dict[str, Any] = {"type": "error", "data": err.to_wire()}
     if req_id is not None:
         frame["id"] = req_id
-    return dumps(frame)
+    try:
+        return dumps(frame)
+    except (TypeError, ValueError):
+        return dumps({"type": "error", "data": {"code": str(err.code), "message": err.message}})
 
 
 def validation_message(exc: Any, prefix: str) -> tuple[str, list[dict[str, Any]]]:
@@ -109,6 +158,8 @@ def validation_message(exc: Any, prefix: str) -> tuple[str, list[dict[str, Any]]
 __all__ = [
     "HTTP_STATUS",
     "JSONDecodeError",
+    "MAX_JSON_DEPTH",
+    "check_depth",
     "dumps",
     "error_frame",
     "http_status",

@@ -8,7 +8,8 @@ form; the reply to a reset also carries ``data.session_id``), ``state`` and ``er
 
 Every bad frame gets an ``error`` frame and the connection stays open: ``INVALID_JSON`` (not JSON or not an
 object), ``UNKNOWN_TYPE``, ``VALIDATION_ERROR`` (action, reset arguments, ``timeout_s``, unknown keys),
-``FRAME_TOO_LARGE`` (larger than ``max_frame_bytes``). Frames larger than the transport limit that
+``FRAME_TOO_LARGE`` (larger than ``max_frame_bytes``), ``VALIDATION_ERROR`` for any field nested deeper than
+``MAX_JSON_DEPTH`` (64) levels (the ``id`` included: the error frame then goes without it). Frames larger than the transport limit that
 :func:`openenv_harness.server.serve` gives uvicorn (``ws_max_size``: 4x ``max_frame_bytes``, at least 16 MiB) are refused by the
 WebSocket library itself, which closes the connection with code 1009 before the app sees them. A full server
 accepts the connection, sends a ``CAPACITY`` error frame and closes with 1013 (try again later). An idle session
@@ -28,7 +29,7 @@ from openenv_harness.spec import EnvError, ErrorCode
 
 from ._session import Session
 from ._sessions import SessionRegistry
-from ._wire import dumps, error_frame, loads
+from ._wire import check_depth, dumps, error_frame, loads
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,7 @@ class WebSocketEndpoint:
                         ErrorCode.INVALID_JSON, f"frame must be a JSON object, got {type(frame).__name__}"
                     )
                 req_id = frame.get("id")
+                check_depth(raw, frame)
                 if frame.get("type") == "step" and "data" in frame and frame.keys() <= _ALLOWED_KEYS:
                     timeout = frame.get("timeout_s")  # the hot path, without the dispatcher's extra frame
                     data = await session.step(

@@ -52,8 +52,16 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+MAX_WEIGHT = 1e6
+"""Largest reward weight ``POST /config`` accepts.
+
+A weight is a scale factor for a component in [0, 1] or thereabouts; anything near ``1e308`` can only overflow
+the weighted sum to inf (which JSON turns into ``null``), so it is refused as a mistake rather than served.
+"""
+
+
 def _check_values(value: Any, path: str) -> None:
-    """Reject NaN/inf anywhere and negative numbers under any ``weights`` mapping."""
+    """Reject NaN/inf anywhere, and negative or huge numbers under any ``weights`` mapping."""
     if isinstance(value, dict):
         for k, v in value.items():
             _check_values(v, f"{path}.{k}" if path else str(k))
@@ -65,6 +73,12 @@ def _check_values(value: Any, path: str) -> None:
     if in_weights and isinstance(value, int | float) and value < 0:
         raise EnvError(
             ErrorCode.CONFIG_INVALID, f"{path}: weights must be >= 0, got {value}", {"field": path}
+        )
+    if in_weights and isinstance(value, int | float) and value > MAX_WEIGHT:
+        raise EnvError(
+            ErrorCode.CONFIG_INVALID,
+            f"{path}: weights must be <= {MAX_WEIGHT:g}, got {str(value)[:40]}",
+            {"field": path, "max_weight": MAX_WEIGHT},
         )
 
 
