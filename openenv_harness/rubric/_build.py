@@ -6,7 +6,10 @@ Two things come out of a ``conf/rubric/*.yaml`` (schema: ``openenv_harness.confi
   (``overrides`` with ``weights`` merged in; empty = keep the env's defaults);
 * :func:`build_rubric` — a rubric tree from ``_target_`` (+ ``params``), for trainer-side scoring, offline
   re-scoring or environments that accept a rubric. Every ``_target_`` in the tree is checked against the
-  allow-list (:func:`openenv_harness.spec.check_target`) **before** anything is imported.
+  allowed packages (:func:`openenv_harness.spec.check_target`) **before** anything is imported, then resolved
+  by registration (:func:`openenv_harness.spec.resolve_target`: a ``Rubric`` subclass, a function declared to
+  return one, or an exact name given to ``allow_target``), never through a module's attributes. The tree is
+  built here rather than by Hydra's ``instantiate``, which would resolve the strings again its own way.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from openenv_harness.spec import check_target
+from openenv_harness.spec import check_target, resolve_target
 
 from ._base import Rubric
 from ._config import RubricError
@@ -54,6 +57,38 @@ def _check_targets(node: Any, path: str) -> None:
             _check_targets(value, f"{path}[{i}]")
 
 
+_HYDRA_KEYS = frozenset({"_args_", "_partial_", "_recursive_", "_convert_"})
+
+
+def _instantiate(node: Any, path: str) -> Any:
+    """Build every ``{_target_: ..., **kwargs}`` mapping in ``node``, children first (plain containers stay)."""
+    if isinstance(node, list):
+        return [_instantiate(v, f"{path}[{i}]") for i, v in enumerate(node)]
+    if not isinstance(node, dict):
+        return node
+    special = sorted(_HYDRA_KEYS & set(node))
+    if special:
+        raise RubricError(f"{path or 'rubric'}: {', '.join(special)} is not supported in a rubric tree")
+    kwargs = {
+        k: _instantiate(v, f"{path}.{k}" if path else str(k)) for k, v in node.items() if k != "_target_"
+    }
+    if "_target_" not in node:
+        return kwargs
+    target = node["_target_"]
+    where = f"{path}._target_" if path else "_target_"
+    try:
+        factory = resolve_target(target, Rubric)
+    except ValueError as exc:
+        raise RubricError(f"{where}: {exc}") from None
+    except ImportError as exc:
+        raise RubricError(f"cannot build rubric {target}: {exc}") from exc
+    try:
+        return factory(**kwargs)
+    except Exception as exc:
+        detail = str(exc) if isinstance(exc, RubricError) else f"{type(exc).__name__}: {exc}"
+        raise RubricError(f"cannot build rubric {target}: {detail}") from exc
+
+
 def build_rubric(cfg: Any) -> Rubric:
     """Instantiate a rubric tree from config, refusing targets outside the allow-list.
 
@@ -68,8 +103,6 @@ def build_rubric(cfg: Any) -> Rubric:
         RubricError: for a missing or disallowed ``_target_`` (naming its config path), or a target that does
             not build a :class:`Rubric`.
     """
-    import hydra.utils
-
     tree = _plain(cfg)
     if not isinstance(tree, dict):
         raise RubricError(f"rubric config must be a mapping, got {type(tree).__name__}")
@@ -82,11 +115,7 @@ def build_rubric(cfg: Any) -> Rubric:
     if not tree.get("_target_"):
         raise RubricError("rubric config has no _target_")
     _check_targets(tree, "")
-    try:
-        rubric = hydra.utils.instantiate(tree, _convert_="all")
-    except Exception as exc:  # hydra wraps import/constructor errors; keep the root cause readable
-        cause = exc.__cause__ or exc
-        raise RubricError(f"cannot build rubric {tree['_target_']}: {cause}") from exc
+    rubric = _instantiate(tree, "")
     if not isinstance(rubric, Rubric):
         raise RubricError(f"{tree['_target_']} built a {type(rubric).__name__}, not a Rubric")
     return rubric

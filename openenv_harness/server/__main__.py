@@ -70,20 +70,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: environment variable {args.token_env} (--token-env) is not set", file=sys.stderr)
             return 2
 
-    from openenv_harness.spec import check_target, load_entry_point
+    from openenv_harness.spec import Environment, resolve_target
 
     from ._app import create_app
     from ._limits import ServerLimits
     from ._serve import serve
 
     env: object = args.env
-    if ":" in args.env:  # an import path rather than a registered id
+    if ":" in args.env:  # an import path rather than a registered id: only an Environment class resolves
         try:
-            check_target(args.env)
-        except ValueError as exc:
+            env = resolve_target(args.env, Environment, kind="Environment")
+        except (ValueError, ImportError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        env = load_entry_point(args.env)
     try:
         limits = ServerLimits(
             max_connections=args.max_connections,

@@ -14,6 +14,7 @@ from ._registry import (
     registered,
     spec,
 )
+from ._targets import allow_target, resolve_target
 from ._types import (
     Action,
     GenericAction,
@@ -38,6 +39,7 @@ __all__ = [
     "GenericObservation",
     "Observation",
     "State",
+    "allow_target",
     "check_target",
     "load_entry_point",
     "make",
@@ -45,5 +47,6 @@ __all__ = [
     "observation_to_wire",
     "register",
     "registered",
+    "resolve_target",
     "spec",
 ]
