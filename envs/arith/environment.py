@@ -1,4 +1,11 @@
-"""Arith: single-turn arithmetic QA with numeric answer checking and a format component.
+"""Arith: arithmetic QA with numeric answer checking and a format component; optionally with retries.
+
+With ``attempts=1`` (the default) an episode is one question and one answer. With ``attempts=N`` a wrong
+answer is not the end: the env says whether the answer was too large or too small (or had no number) and
+asks again, up to N answers. Only the final answer is scored (the right answer, or the last attempt); earlier
+steps carry ``reward=None`` (nothing scored yet), so the return of an episode is the reward of its final
+answer: answering right on a retry earns what answering right at once does, and wrong attempts cannot be
+farmed for format points. The hint says only "larger"/"smaller", never the answer.
 
 Tasks come from the seeded generator (``difficulty`` 1-5, see :mod:`envs.arith.generator`) or, with
 ``taskset=`` set, from a taskset such as the shipped ``tasksets/arith`` (``reset(split=..., index=...)``).
@@ -30,10 +37,11 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
         taskset: Path (or reference) of a taskset to draw questions from instead of the generator.
         split: Default split of the taskset.
         tolerance: Absolute and relative tolerance of the numeric comparison.
+        attempts: Answers allowed per episode (1: single-turn; more: a wrong answer gets a hint and a retry).
     """
 
     name = "arith"
-    description = "Single-turn arithmetic QA; the final number of a free-text answer is checked."
+    description = "Arithmetic QA; the final number of a free-text answer is checked; optional retries."
     version = "0.1.0"
     action_type = ArithAction
     observation_type = ArithObservation
@@ -41,9 +49,18 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
     config_type = ArithConfig
 
     def __init__(
-        self, difficulty: int = 1, taskset: str | None = None, split: str = "train", tolerance: float = 1e-6
+        self,
+        difficulty: int = 1,
+        taskset: str | None = None,
+        split: str = "train",
+        tolerance: float = 1e-6,
+        attempts: int = 1,
     ) -> None:
         super().__init__()
+        if not 1 <= int(attempts) <= 10:
+            raise ValueError(f"attempts must be 1..10, got {attempts}")
+        self.attempts = int(attempts)
+        self.tolerance = tolerance
         self.rubric = arith_rubric(tolerance)
         check_reward_config(self.reward_config, self.rubric)
         if not MIN_DIFFICULTY <= int(difficulty) <= MAX_DIFFICULTY:
@@ -115,6 +132,7 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
             question=self._task.question,
             difficulty=self._task.difficulty,
             task_id=self._task.task_id,
+            attempts_left=self.attempts,
             metadata=meta,
         )
 
@@ -125,23 +143,56 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
         if self._done:
             raise EnvError(ErrorCode.EPISODE_DONE, "the episode is over; reset to start a new one")
         self._state.step_count += 1
-        self._done = True
+        self._state.attempts_used += 1
+        parsed = final_number(action.answer)
+        left = self.attempts - self._state.attempts_used
         obs = ArithObservation(
             question=self._task.question,
             difficulty=self._task.difficulty,
             task_id=self._task.task_id,
-            parsed_answer=final_number(action.answer),
+            parsed_answer=parsed,
+            attempts_left=left,
             done=True,
         )
+        # The rubric decides what is right (one definition for reward and retries).
         result = self.rubric.score(action, obs, weights=self.reward_config.weights)
+        if result.components.get("correct", 0.0) <= 0 and left > 0:
+            return self._retry(parsed, left)
+        self._done = True
         obs.reward = result.reward
         obs.metadata = {
             **self.base_metadata(),
             "task_id": self._task.task_id,
             "seed": self._state.seed,
+            "attempts_used": self._state.attempts_used,
             **result.to_metadata(),
         }
         return obs
+
+    def _retry(self, parsed: float | None, left: int) -> ArithObservation:
+        """A wrong answer with attempts left: a hint (larger/smaller), the question again, nothing scored."""
+        assert self._task is not None
+        if parsed is None:
+            hint = "No number found in your answer."
+        else:
+            shown = int(parsed) if float(parsed).is_integer() else parsed
+            hint = f"{shown} is wrong: the answer is {'smaller' if parsed > self._task.answer else 'larger'}."
+        return ArithObservation(
+            question=self._task.question,
+            difficulty=self._task.difficulty,
+            task_id=self._task.task_id,
+            parsed_answer=parsed,
+            feedback=f"{hint} Try again ({left} left). {self._task.question}",
+            attempts_left=left,
+            done=False,
+            reward=None,
+            metadata={
+                **self.base_metadata(),
+                "task_id": self._task.task_id,
+                "seed": self._state.seed,
+                "attempts_used": self._state.attempts_used,
+            },
+        )
 
     @property
     def state(self) -> ArithState:

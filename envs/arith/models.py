@@ -25,12 +25,17 @@ class ArithObservation(Observation):
         task_id: Id of the task (generator seed or taskset row).
         parsed_answer: The final number found in the agent's answer (None before it answers or when the
             answer has no number). The expected answer is never shown.
+        feedback: With ``attempts > 1``, after a wrong answer: what was wrong (too large or too small, or no
+            number found) and the question again; empty otherwise.
+        attempts_left: Answers the agent may still give.
     """
 
     question: str = ""
     difficulty: int = 1
     task_id: str = ""
     parsed_answer: float | None = None
+    feedback: str = ""
+    attempts_left: int = 1
 
 
 class ArithState(State):
@@ -39,6 +44,7 @@ class ArithState(State):
     seed: int | None = None
     task_id: str | None = None
     difficulty: int | None = None
+    attempts_used: int = 0
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from ._compose import compose_config
 from ._schema import (
     Config,
+    CreditKind,
     EnvConfig,
     EvalConfig,
     ExperimentConfig,
@@ -29,6 +30,7 @@ __all__ = [
     "EvalConfig",
     "ExperimentConfig",
     "LearnerConfig",
+    "CreditKind",
     "LearnerKind",
     "LoggerConfig",
     "Mode",

@@ -48,6 +48,16 @@ class LearnerKind(StrEnum):
     """Only roll out and write trajectories (no weight updates)."""
 
 
+class CreditKind(StrEnum):
+    """How a multi-turn episode's reward is credited to the tokens of its turns (GRPO)."""
+
+    episode = "episode"
+    """Every turn's tokens share the episode's group-normalised return (the default)."""
+    per_step = "per_step"
+    """Each turn's tokens get the group-normalised return from that turn on, from the env's per-step credit
+    (``metadata.step_credits`` of trajectory rubrics, else each step's reward)."""
+
+
 class ScheduleKind(StrEnum):
     """Shape of a schedule over the training step."""
 
@@ -194,6 +204,8 @@ class LearnerConfig:
         gradient_checkpointing: Trade compute for memory.
         save_model: Save the final weights (adapter for LoRA) into the run dir.
         log_every: Learner steps between TRL log records.
+        credit: ``episode`` (every turn shares the episode's advantage) or ``per_step`` (reward-to-go from
+            the env's per-step credit; see :class:`CreditKind`).
     """
 
     kind: LearnerKind = LearnerKind.grpo
@@ -209,6 +221,7 @@ class LearnerConfig:
     gradient_checkpointing: bool = False
     save_model: bool = False
     log_every: int = 1
+    credit: CreditKind = CreditKind.episode
 
 
 @dataclass

@@ -9,6 +9,7 @@ from ._metrics import aggregate, mean_stderr, pass_at_k
 from ._records import EpisodeLog, episode_key
 from ._runner import EvalError, execute, run_eval, run_verify, suite_from_cfg
 from ._suite import EvalSpec, Suite, stable_hash
+from ._tasks import EvalTask, TaskList, tasks_for
 from ._verify import Difference, compare, format_table
 
 __all__ = [
@@ -16,7 +17,9 @@ __all__ = [
     "EpisodeLog",
     "EvalError",
     "EvalSpec",
+    "EvalTask",
     "Suite",
+    "TaskList",
     "aggregate",
     "compare",
     "episode_key",
@@ -28,4 +31,5 @@ __all__ = [
     "run_verify",
     "stable_hash",
     "suite_from_cfg",
+    "tasks_for",
 ]

@@ -18,6 +18,7 @@ Flow of one eval run:
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import logging
 import sys
@@ -39,19 +40,6 @@ from ._tasks import EvalTask, TaskList, tasks_for
 from ._verify import compare, format_table
 
 log = logging.getLogger(__name__)
-
-
-SUCCESS_COMPONENTS = {
-    "arith": "correct",
-    "coding": "tests",
-    "tools": "correct",
-    "wordle": "solved",
-    "support": "db_match",
-}
-"""Default success component of the default suite per shipped env (the others judge the weighted reward)."""
-
-
-_POLICY_FAULTS = ("VALIDATION_ERROR", "EPISODE_DONE")
 
 
 class EvalError(RuntimeError):
@@ -82,7 +70,7 @@ def suite_from_cfg(cfg: DictConfig) -> Suite:
             seed=int(ev.get("seed") or 0),
             max_turns=int(cfg.env.max_turns),
             sampling={"temperature": float(ev.temperature), "max_new_tokens": int(cfg.policy.max_new_tokens)},
-            success_component=SUCCESS_COMPONENTS.get(str(cfg.env.id)),
+            success_component=_declared_success(str(cfg.env.id)),
         )
         suite = Suite(name=str(ev.get("name") or "default"), evals=[spec])
         if suite.name == "none":
@@ -97,6 +85,14 @@ def suite_from_cfg(cfg: DictConfig) -> Suite:
     return suite
 
 
+def _declared_success(env_id: str) -> str | None:
+    """The success component the env's adapter declares (None: success is reward above the threshold)."""
+    from openenv_harness.rollout import declared_adapter
+
+    adapter = declared_adapter(env_id)
+    return adapter.success_component if adapter is not None else None
+
+
 def policy_identity(policy: Any) -> dict[str, Any]:
     """What identifies a policy in a bundle: its description plus a hash of its weights when local."""
     ident = dict(policy.describe())
@@ -105,10 +101,12 @@ def policy_identity(policy: Any) -> dict[str, Any]:
         ident["model_hash"] = hash_tree(Path(path), ("*.safetensors", "*.json", "*.model", "*.txt"))
     elif hasattr(getattr(policy, "model", None), "state_dict"):  # a model in memory (train mode's evals)
         ident["model_hash"] = weights_hash(policy.model)
-    if ident.get("name") == "scripted":
-        from openenv_harness.harness import adapters
-
-        ident["source_hash"] = hash_tree(Path(adapters.__file__).parent, ("adapters.py",))
+    adapter = getattr(policy, "adapter", None)
+    if ident.get("name") == "scripted" and adapter is not None:
+        # The baseline's code (the env's adapter module) identifies a scripted policy.
+        source = inspect.getsourcefile(getattr(adapter, "baseline", None) or type(adapter))
+        if source:
+            ident["source_hash"] = hash_tree(Path(source).parent, (Path(source).name,))
     ident["id"] = ident.get("model") or ident.get("name")
     return ident
 
@@ -119,10 +117,9 @@ def _records_from(
     out = []
     for ep, (task, sample) in zip(episodes, batch, strict=True):
         turns = [dataclasses.asdict(t) for t in ep.turns]
-        # An action the env refuses as invalid is the policy's mistake, i.e. a wrong answer scored 0; only
-        # infrastructure failures (env crash, timeout, lost connection, capacity) count as errors.
-        invalid = ep.error if ep.error and ep.error.startswith(_POLICY_FAULTS) else None
-        error = None if invalid else ep.error
+        # An action the env refuses as invalid is the policy's mistake, i.e. a wrong answer; only
+        # infrastructure failures (env crash, timeout, lost connection, capacity, no reward) count as errors.
+        invalid, error = ep.invalid_action, ep.error
         out.append(
             {
                 "eval": spec.name,
@@ -131,7 +128,7 @@ def _records_from(
                 "seed": task.seed,
                 "env_task_id": ep.task_id,
                 "transcript": turns,
-                "reward": None if error else float(ep.reward),
+                "reward": None if error or ep.reward is None else float(ep.reward),
                 "reward_components": dict(ep.components),
                 "done": bool(ep.done),
                 "error": error,
@@ -144,19 +141,16 @@ def _records_from(
 
 def _probe(runtime: Any, task: EvalTask) -> bool:
     """Two resets with the same task and seed must give the same first observation."""
-    from openenv_harness.harness.rollout import Task, first_observations
+    from openenv_harness.rollout import Task, probe_determinism
 
-    t = Task(task.seed, dict(task.reset_kwargs))
-    a, b = runtime.loop.run(first_observations(runtime, [t, t]))
-    return bool(a == b)
+    return bool(runtime.run(probe_determinism(runtime, Task(task.seed, dict(task.reset_kwargs)))))
 
 
 def _run_one(
     cfg: DictConfig, spec: EvalSpec, tasks: TaskList, log_: EpisodeLog, policy: Any, adapter: Any
 ) -> tuple[bool, str | None]:
     """Run the eval's missing episodes; returns (reproducible, env image digest when run in Docker)."""
-    from openenv_harness.harness.rollout import Task, run_episodes
-    from openenv_harness.harness.runtime import EnvRuntime
+    from openenv_harness.rollout import EnvRuntime, Task, run_episodes
 
     todo = [
         (t, j) for t in tasks.tasks for j in range(spec.n_samples) if not log_.has((spec.name, t.task_id, j))
@@ -231,14 +225,13 @@ def execute(
         cfg: The composed config.
         bundle: Output directory (default: ``eval.out`` or ``outputs/evals/<suite>-<identity>``).
         policy_factory: Builds the policy from ``(policy config with the eval's sampling, adapter)``;
-            default :func:`~openenv_harness.harness.policies.make_policy`. Train mode passes one that wraps
+            default :func:`~openenv_harness.rollout.make_policy`. Train mode passes one that wraps
             the model being trained.
 
     Returns:
         ``(bundle dir, results, manifest)``.
     """
-    from openenv_harness.harness.adapters import adapter_for
-    from openenv_harness.harness.policies import make_policy
+    from openenv_harness.rollout import adapter_for, make_policy
     from openenv_harness.spec import spec as spec_of
 
     make = policy_factory or make_policy

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .rollout import Episode
+from ..rollout import Episode
 
 RUN_RECORD_VERSION = 1
 

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from .policies import Policy
+from ..rollout import Policy
 
 
 class _Message(BaseModel):
@@ -73,9 +73,8 @@ def create_policy_app(policy: Policy, model_name: str = "smollm2-135m-instruct")
 
 def main(argv: list[str] | None = None) -> int:
     """Serve the embedded model (or ``--model-path``) until SIGINT/SIGTERM."""
+    from ..rollout import EMBEDDED_MODEL, HFPolicy, resolve_model_path
     from ..server import serve
-    from ._model_cache import EMBEDDED_MODEL, resolve_model_path
-    from .policies import HFPolicy
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1")

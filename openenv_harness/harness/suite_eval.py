@@ -39,8 +39,7 @@ def check_suite(cfg: DictConfig) -> None:
     Raises:
         ValueError, KeyError or the taskset loader's error, each naming the eval and what is wrong.
     """
-    from ..evals import suite_from_cfg
-    from ..evals._tasks import tasks_for
+    from ..evals import suite_from_cfg, tasks_for
     from ..spec import spec
 
     for ev in suite_from_cfg(cfg).evals:

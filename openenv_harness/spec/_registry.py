@@ -30,11 +30,14 @@ class EnvSpec:
         id: The registered id (e.g. ``echo``).
         entry_point: ``"package.module:ClassName"``.
         kwargs: Default constructor keyword arguments.
+        adapter: ``"module:ATTR"`` of the env's text adapter for the harness (None: the ``ADAPTER`` of the
+            ``adapter`` module beside the env, else the generic adapter built from its schema).
     """
 
     id: str
     entry_point: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    adapter: str | None = None
 
     def load(self) -> type[Environment[Any, Any]]:
         """Import and return the environment class."""
@@ -77,15 +80,16 @@ def load_entry_point(entry_point: str) -> Any:
         ) from None
 
 
-def register(id: str, entry_point: str, **kwargs: Any) -> None:
+def register(id: str, entry_point: str, *, adapter: str | None = None, **kwargs: Any) -> None:
     """Register an environment type under ``id``.
 
     Args:
         id: Id to register (re-registering replaces the old entry).
         entry_point: ``"module:Class"``; imported lazily by :func:`make`.
+        adapter: ``"module:ATTR"`` of its harness adapter (see :class:`EnvSpec`).
         **kwargs: Default constructor arguments.
     """
-    _registry[id] = EnvSpec(id=id, entry_point=entry_point, kwargs=dict(kwargs))
+    _registry[id] = EnvSpec(id=id, entry_point=entry_point, kwargs=dict(kwargs), adapter=adapter)
 
 
 def _discover() -> None:

@@ -232,7 +232,7 @@ def test_bundle_rerun_from_model_dir(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_local_model_bundle_verifies_and_names_a_changed_model(tmp_path: Path) -> None:
     """Greedy local SmolLM2: eval -> verify passes; a model with perturbed weights -> verify names it."""
-    from openenv_harness.harness._model_cache import embedded_model_path
+    from openenv_harness.rollout import embedded_model_path
 
     model = embedded_model_path()
     args = ("env=arith", "policy=smollm2", "runtime=local", "eval.num_tasks=4", "policy.max_new_tokens=12")

@@ -5,12 +5,17 @@ import threading
 import pytest
 
 from openenv_harness.config import compose_config
-from openenv_harness.harness._model_cache import embedded_model_path
-from openenv_harness.harness.adapters import adapter_for
-from openenv_harness.harness.policies import HFPolicy, OpenAIPolicy, PolicyError
-from openenv_harness.harness.rollout import Task, run_episodes
-from openenv_harness.harness.runtime import EnvRuntime
 from openenv_harness.harness.serve_policy import create_policy_app
+from openenv_harness.rollout import (
+    EnvRuntime,
+    HFPolicy,
+    OpenAIPolicy,
+    PolicyError,
+    Task,
+    adapter_for,
+    embedded_model_path,
+    run_episodes,
+)
 from openenv_harness.server import bind_socket, make_server, url_of
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]

@@ -6,11 +6,10 @@ from omegaconf import OmegaConf
 
 from openenv_harness.client import ControlAPI
 from openenv_harness.config import compose_config
-from openenv_harness.harness.adapters import adapter_for
 from openenv_harness.harness.records import RunLogger, read_scalars
-from openenv_harness.harness.runtime import EnvRuntime
 from openenv_harness.harness.schedules import make_schedules
 from openenv_harness.harness.train import TrainContext
+from openenv_harness.rollout import EnvRuntime, adapter_for
 
 
 def test_scheduled_values_reach_every_server_and_observations(tmp_path):

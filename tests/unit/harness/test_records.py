@@ -1,8 +1,8 @@
 from omegaconf import OmegaConf
 
+from openenv_harness.harness import step_metrics
 from openenv_harness.harness.records import RunLogger, RunRecord, read_scalars
-from openenv_harness.harness.rollout import Episode, Turn, summarize
-from openenv_harness.harness.train import step_metrics
+from openenv_harness.rollout import Episode, Turn
 from openenv_harness.rubric import config_update as rubric_update
 
 
@@ -29,15 +29,20 @@ def test_run_record_round_trip(tmp_path):
     assert RunRecord.read(tmp_path / "run.json") == rec
 
 
-def test_summaries_count_errors_as_failures():
-    s = summarize([_ep(1.0, 1.0), _ep(0.0, 0.0), _ep(0.0, 0.0, error="ENV_ERROR: boom")])
-    assert s["n"] == 3 and abs(s["success"] - 1 / 3) < 1e-9 and abs(s["error_rate"] - 1 / 3) < 1e-9
-
-
 def test_step_metrics_zero_signal_groups():
     eps = [_ep(1.0, 1.0), _ep(1.0, 1.0), _ep(0.0, 0.0), _ep(1.0, 1.0)]
     m = step_metrics(eps, group_size=2)
     assert m["grpo/zero_signal_group_frac"] == 0.5 and m["reward/mean"] == 0.75
+
+
+def test_step_metrics_keep_errors_out_of_rewards():
+    errored = _ep(0.0, 0.0, error="TIMEOUT: slow")
+    errored.reward = None
+    eps = [_ep(1.0, 1.0), errored, _ep(0.0, 0.0), _ep(0.0, 0.0)]
+    m = step_metrics(eps, group_size=2)
+    # The error is neither a zero in the mean nor a member of its group's signal test.
+    assert m["reward/mean"] == 1 / 3 and m["rollout/error_rate"] == 0.25
+    assert m["grpo/zero_signal_group_frac"] == 1.0  # group 1 has one scored episode, group 2 two equal ones
 
 
 def test_rubric_update_merges_weights_into_overrides():

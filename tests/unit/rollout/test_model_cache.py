@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from openenv_harness.harness import _model_cache as mc
+from openenv_harness.rollout import _model_cache as mc
 
 
 def test_resolve_explicit_path_must_exist(tmp_path):

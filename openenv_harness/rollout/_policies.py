@@ -1,8 +1,7 @@
 """Policies: what turns a chat (system + user/assistant turns) into the next assistant message.
 
-* :class:`HFPolicy` — a local transformers causal LM (the embedded SmolLM2-135M-Instruct by default), batched,
-  chat-templated, greedy when ``temperature == 0`` (deterministic, which eval bundles rely on) and seeded
-  sampling otherwise. It can wrap a model object that is being trained (the GRPO learner's).
+* :class:`~openenv_harness.rollout.HFPolicy` (:mod:`._hf`) — a local transformers causal LM (the embedded
+  SmolLM2-135M-Instruct by default); the only kind that can record token traces for training.
 * :class:`OpenAIPolicy` — any OpenAI-compatible ``/v1/chat/completions`` endpoint over httpx.
 * :class:`ScriptedPolicy` — the environment adapter's fixed baseline.
 """
@@ -17,7 +16,8 @@ from typing import Any
 import httpx
 
 from ..config import PolicyConfig
-from .adapters import EnvAdapter
+from ._adapter import EnvAdapter
+from ._types import TokenTrace
 
 Chat = list[dict[str, str]]
 """A conversation: ``[{"role": "system"|"user"|"assistant", "content": str}, ...]``."""
@@ -31,6 +31,8 @@ class Policy(ABC):
     """Produces one assistant message per chat."""
 
     name: str = "policy"
+    can_trace: bool = False
+    """Whether :meth:`agenerate` can record token traces (``traces=``), which GRPO trains on."""
 
     @abstractmethod
     def generate(
@@ -39,9 +41,20 @@ class Policy(ABC):
         """The next assistant message of each chat (same order)."""
 
     async def agenerate(
-        self, chats: list[Chat], *, temperature: float | None = None, max_new_tokens: int | None = None
+        self,
+        chats: list[Chat],
+        *,
+        temperature: float | None = None,
+        max_new_tokens: int | None = None,
+        traces: list[TokenTrace] | None = None,
     ) -> list[str]:
-        """Async :meth:`generate` (a worker thread by default, so the event loop keeps serving envs)."""
+        """Async :meth:`generate` (a worker thread by default, so the event loop keeps serving envs).
+
+        Raises:
+            PolicyError: ``traces`` were asked of a policy that cannot record tokens.
+        """
+        if traces is not None:
+            raise PolicyError(f"policy {self.name!r} cannot record token traces")
         return await asyncio.to_thread(
             self.generate, chats, temperature=temperature, max_new_tokens=max_new_tokens
         )
@@ -52,111 +65,6 @@ class Policy(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""
-
-
-class HFPolicy(Policy):
-    """A local transformers model.
-
-    Args:
-        model_path: Folder or hub id (resolved with :func:`~openenv_harness.harness.models.resolve_model_path`).
-        temperature: Default temperature (0 = greedy).
-        top_p: Nucleus sampling.
-        max_new_tokens: Default generation budget.
-        seed: Sampling seed (torch generator reseeded per call, so runs repeat).
-        batch_size: Chats generated together.
-        model: An already-loaded model (e.g. the one a learner trains); ``tokenizer`` must come with it.
-        tokenizer: Its tokenizer.
-        description: Extra fields for :meth:`describe` (e.g. which training step an in-memory model is at).
-    """
-
-    name = "hf"
-
-    def __init__(
-        self,
-        model_path: str | None = None,
-        *,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        max_new_tokens: int = 48,
-        seed: int = 0,
-        batch_size: int = 16,
-        model: Any = None,
-        tokenizer: Any = None,
-        description: dict[str, Any] | None = None,
-    ) -> None:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        if model is None:
-            if model_path is None:
-                raise ValueError("HFPolicy needs model_path or model")
-            tokenizer = AutoTokenizer.from_pretrained(model_path)
-            model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
-            model.eval()
-        elif tokenizer is None:
-            raise ValueError("HFPolicy(model=...) needs its tokenizer too")
-        self.model, self.tokenizer = model, tokenizer
-        self.model_path = model_path
-        self.description = dict(description or {})
-        self.temperature, self.top_p, self.max_new_tokens = temperature, top_p, max_new_tokens
-        self.seed, self.batch_size = seed, max(1, batch_size)
-        self._calls = 0
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-
-    def describe(self) -> dict[str, Any]:
-        """Model path and sampling parameters."""
-        return {
-            "name": self.name,
-            "model": self.model_path,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "max_new_tokens": self.max_new_tokens,
-            "seed": self.seed,
-            **self.description,
-        }
-
-    def generate(
-        self, chats: list[Chat], *, temperature: float | None = None, max_new_tokens: int | None = None
-    ) -> list[str]:
-        """Batched chat-templated generation; greedy at temperature 0."""
-        import torch
-
-        temp = self.temperature if temperature is None else temperature
-        budget = self.max_new_tokens if max_new_tokens is None else max_new_tokens
-        texts = [
-            self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in chats
-        ]
-        out: list[str] = []
-        self.tokenizer.padding_side = "left"  # generation continues from the right edge
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            for i in range(0, len(texts), self.batch_size):
-                batch = self.tokenizer(
-                    texts[i : i + self.batch_size],
-                    return_tensors="pt",
-                    padding=True,
-                    add_special_tokens=False,
-                )
-                kwargs: dict[str, Any] = {
-                    "max_new_tokens": budget,
-                    "pad_token_id": self.tokenizer.pad_token_id,
-                }
-                if temp > 0:
-                    torch.manual_seed(self.seed + self._calls)  # runs repeat; calls differ
-                    kwargs.update(do_sample=True, temperature=temp, top_p=self.top_p)
-                else:
-                    kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-                self._calls += 1
-                with torch.no_grad():
-                    ids = self.model.generate(**batch, **kwargs)
-                new = ids[:, batch["input_ids"].shape[1] :]
-                out.extend(self.tokenizer.batch_decode(new, skip_special_tokens=True))
-        finally:
-            if was_training:
-                self.model.train()
-        return [t.strip() for t in out]
 
 
 class OpenAIPolicy(Policy):
@@ -229,9 +137,16 @@ class OpenAIPolicy(Policy):
             ) from None
 
     async def agenerate(
-        self, chats: list[Chat], *, temperature: float | None = None, max_new_tokens: int | None = None
+        self,
+        chats: list[Chat],
+        *,
+        temperature: float | None = None,
+        max_new_tokens: int | None = None,
+        traces: list[TokenTrace] | None = None,
     ) -> list[str]:
-        """Concurrent requests, at most ``concurrency`` in flight."""
+        """Concurrent requests, at most ``concurrency`` in flight (no token traces: the server keeps them)."""
+        if traces is not None:
+            raise PolicyError("an OpenAI-compatible endpoint returns text, not the token traces GRPO needs")
         temp = self.temperature if temperature is None else temperature
         budget = self.max_new_tokens if max_new_tokens is None else max_new_tokens
         url = f"{self.base_url}/chat/completions"
@@ -304,6 +219,7 @@ def make_policy(cfg: PolicyConfig | Any, adapter: EnvAdapter) -> Policy:
             seed=cfg.seed,
             timeout_s=cfg.timeout_s,
         )
+    from ._hf import HFPolicy
     from ._model_cache import resolve_model_path
 
     return HFPolicy(
