@@ -23,6 +23,7 @@ from ._body import BodyLimit
 from ._executor import make_executor
 from ._http import error_response, http_endpoints, json_response, read_json
 from ._limits import ServerLimits
+from ._openapi import install_openapi
 from ._session import EnvFactory
 from ._sessions import SessionRegistry
 from ._ws import WebSocketEndpoint
@@ -161,6 +162,7 @@ def create_app(
         app.add_route(path, endpoint, methods=methods)
     _add_info_routes(app, env_cls, sessions)
     _add_config_routes(app, config, orchestrator_token, max_frame_bytes)
+    install_openapi(app, env_cls, config)
 
     setup = getattr(env_cls, "setup_app", None)
     if callable(setup):
@@ -227,27 +229,27 @@ def _add_config_routes(
             return json_response(err.to_wire(), 403)
         return None
 
-    @app.get("/config")
-    async def get_config(request: Request) -> Response:
-        """The effective reward config, its schema and ``config_version``; needs the token if one is set."""
-        if (denied := refused(request)) is not None:
-            return denied
-        if config is None:
-            return unsupported()
-        return json_response(config.snapshot())
+    async def config_route(request: Request) -> Response:
+        """``GET``: the effective config, its schema and version; ``POST``: a partial update (next reset).
 
-    @app.post("/config")
-    async def post_config(request: Request) -> Response:
-        """Apply a partial update (applied at each session's next reset); needs the token if one is set."""
+        Both need the token if one is set.
+
+        One route for both methods (not two FastAPI routes): with two, a third method got a 405 whose
+        ``Allow`` header named only the first route's method.
+        """
         if (denied := refused(request)) is not None:
             return denied
         if config is None:
             return unsupported()
+        if request.method == "GET":
+            return json_response(config.snapshot())
         try:
             update = await read_json(request, max_frame_bytes, required=True)
             return json_response(config.update(update))
         except EnvError as err:
             return error_response(err)
+
+    app.add_route("/config", config_route, methods=["GET", "POST"], include_in_schema=False)
 
 
 __all__ = ["PROTOCOL", "Lifespan", "create_app", "resolve_env"]

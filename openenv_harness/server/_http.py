@@ -99,12 +99,11 @@ def _guarded(
 
 def _session_id(request: Request, body: dict[str, Any]) -> str | None:
     sid = body.pop("session_id", None)
-    header = request.headers.get(SESSION_HEADER)
-    if header:
-        sid = header
+    # checked before the header can override it: a malformed body is refused whatever else was sent
     if sid is not None and not isinstance(sid, str):
-        raise EnvError(ErrorCode.VALIDATION_ERROR, f"session_id: must be a string, got {sid!r}")
-    return sid
+        raise EnvError(ErrorCode.VALIDATION_ERROR, f"session_id: must be a string, got {str(sid)[:80]}")
+    header = request.headers.get(SESSION_HEADER)
+    return header or sid
 
 
 def http_endpoints(

@@ -70,6 +70,17 @@ def _check_values(value: Any, path: str) -> None:
             ErrorCode.CONFIG_INVALID, f"{path}: must be a finite number, got {value}", {"field": path}
         )
     in_weights = ".weights." in f".{path}" or path.startswith("weights.")
+    if (
+        in_weights
+        and not isinstance(value, dict)
+        and (isinstance(value, bool) or not isinstance(value, int | float))
+    ):
+        # checked here because the dataclass validation is lax: it would turn false into 0.0 and "2" into 2.0
+        raise EnvError(
+            ErrorCode.CONFIG_INVALID,
+            f"{path}: a weight must be a number, got {str(value)[:40]}",
+            {"field": path},
+        )
     if in_weights and isinstance(value, int | float) and value < 0:
         raise EnvError(
             ErrorCode.CONFIG_INVALID, f"{path}: weights must be >= 0, got {value}", {"field": path}

@@ -70,7 +70,7 @@ def test_config_refuses_weights_beyond_the_bound() -> None:
 
     holder = ConfigHolder(EchoConfig)
     holder.update({"weights": {"length": MAX_WEIGHT}})
-    for bad in (1.79e308, MAX_WEIGHT * 2, 10**400):
+    for bad in (1.79e308, MAX_WEIGHT * 2, 10**400, False, "2"):
         with pytest.raises(EnvError) as info:
             holder.update({"weights": {"length": bad}})
         assert info.value.code == ErrorCode.CONFIG_INVALID and info.value.details["field"] == "weights.length"
