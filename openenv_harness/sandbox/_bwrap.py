@@ -5,7 +5,8 @@ Layout inside the sandbox:
 - ``/usr`` read-only, with the usual ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` symlinks, and the dynamic
   loader's ``/etc/ld.so.cache``; nothing else of the host's root (no other ``/etc``, no ``/home``,
   ``/root``, ``/work``, host ``/tmp``).
-- The Python installation (``sys.base_prefix``) read-only at the same path. A pyenv Python lives under
+- The Python installation (``sys.base_prefix``) read-only at the same path, its ``site-packages`` hidden
+  except for an allow-list of packages, and a few trees of ``/usr`` hidden (see :mod:`._mounts`). A pyenv Python lives under
   ``/root`` (mode 0700); bwrap would create the missing parents 0700, which the dropped uid could not
   traverse, so they are created explicitly with mode 0755.
 - A fresh tmpfs ``/tmp``, a new ``/proc`` and a minimal ``/dev``.
@@ -32,6 +33,7 @@ import sys
 from pathlib import Path
 
 from ._limits import SandboxLimits
+from ._mounts import mount_args
 
 WORKSPACE = "/workspace"
 _NAMESPACE_FLAGS = [
@@ -70,7 +72,16 @@ def _parent_dirs(path: str) -> list[str]:
     return [os.path.join("/", *parts[: i + 1]) for i in range(len(parts))]
 
 
-def bwrap_argv(work_dir: str, uid: int, limits: SandboxLimits, command: list[str]) -> list[str]:
+def bwrap_argv(
+    work_dir: str,
+    uid: int,
+    limits: SandboxLimits,
+    command: list[str],
+    *,
+    packages: tuple[str, ...] = (),
+    binds: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> list[str]:
     """The full ``prlimit ... bwrap ... setpriv ... command`` argv.
 
     Args:
@@ -78,6 +89,10 @@ def bwrap_argv(work_dir: str, uid: int, limits: SandboxLimits, command: list[str
         uid: Unprivileged uid (and gid) the program runs as.
         limits: rlimits to apply.
         command: The program and its arguments, as seen inside the sandbox.
+        packages: Installed distributions to expose (with their dependencies); every other third-party
+            package is hidden (see :mod:`._mounts`).
+        binds: Host directories bound read-write at the same path (e.g. a kernel's socket directory).
+        env: Extra environment variables for the program.
     """
     # Absolute tool paths: each exec in the chain would otherwise search PATH (measurable per run).
     argv = [_tool("prlimit"), *limits.prlimit_args(), _tool("bwrap"), *_NAMESPACE_FLAGS]
@@ -94,13 +109,16 @@ def bwrap_argv(work_dir: str, uid: int, limits: SandboxLimits, command: list[str
         for parent in _parent_dirs(prefix):
             argv += ["--perms", "0755", "--dir", parent]
         argv += ["--ro-bind", prefix, prefix]
+    argv += mount_args(packages)
     if os.path.exists("/etc/ld.so.cache"):
         # The loader's cache (library paths only): without it every exec probes each library directory.
         argv += ["--perms", "0755", "--dir", "/etc", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for path in binds:
+        argv += ["--bind", path, path]
     argv += ["--bind", work_dir, WORKSPACE, "--chdir", WORKSPACE]
     argv += ["--clearenv"]
-    for key, value in sandbox_env(prefix).items():
+    for key, value in {**sandbox_env(prefix), **(env or {})}.items():
         argv += ["--setenv", key, value]
     argv += [
         _tool("setpriv"),

@@ -18,6 +18,9 @@ class ExecResult:
         truncated: True when either stream was longer than the cap (the rest was discarded).
         output_flood: True when the program was killed for producing far more output than the cap.
         duration_s: Wall time from spawn to reap, in seconds.
+        restarted: A session's interpreter had to be restarted (it crashed, exited or would not stop
+            after a timeout): its state (variables, imports, working directory) is lost.
+        note: What happened beyond the exit code, in one sentence for the agent (e.g. the restart).
     """
 
     stdout: str
@@ -27,6 +30,8 @@ class ExecResult:
     truncated: bool
     duration_s: float
     output_flood: bool = False
+    restarted: bool = False
+    note: str = ""
 
     @property
     def ok(self) -> bool:

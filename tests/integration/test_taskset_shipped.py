@@ -48,6 +48,7 @@ def test_humaneval_is_complete() -> None:
         "entry_point",
         "test",
         "canonical_solution",
+        "cases",
         "openenv_reset",
     ]
     problems = read_problems()
@@ -58,7 +59,8 @@ def test_humaneval_is_complete() -> None:
         "entry_point": p["entry_point"],
         "task_id": "HumanEval/163",
     }
-    assert t.hidden == {"test": p["test"], "canonical_solution": p["canonical_solution"]}
+    assert set(t.hidden) == {"test", "canonical_solution", "cases"}
+    assert (t.hidden["test"], t.hidden["canonical_solution"]) == (p["test"], p["canonical_solution"])
 
 
 def test_arith_rows() -> None:
