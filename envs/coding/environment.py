@@ -70,7 +70,11 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         output_bytes: Bytes of stdout and of stderr kept per run.
         disk_mb: Size of the episode's work dir (a tmpfs; None: unbounded).
         unit_timeout_s: Time limit of each unit test.
-        python_site: Let sandboxed Python import site-packages (off: ``python -I -S``).
+        python_site: Let sandboxed Python import site-packages (off: ``python -I -S``); only the
+            ``packages`` allow-list is ever visible there.
+        session: Keep one Python interpreter and one bash shell alive per episode: variables, imports,
+            the working directory and the environment persist across steps (see README).
+        packages: Installed distributions visible inside the sandbox (e.g. ``["numpy"]``).
     """
 
     name = "coding"
@@ -95,6 +99,8 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
         disk_mb: int | None = 128,
         unit_timeout_s: float = 3.0,
         python_site: bool = False,
+        session: bool = False,
+        packages: list[str] | tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         if sandbox not in ("bwrap", "none"):
@@ -109,7 +115,10 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             output_bytes=output_bytes,
             disk_mb=disk_mb,
         )
-        self.sandbox_config = SandboxConfig(mode=sandbox, limits=limits, python_site=python_site)
+        self.sandbox_config = SandboxConfig(
+            mode=sandbox, limits=limits, python_site=python_site, packages=tuple(packages)
+        )
+        self.session = session
         self.max_turns = max_turns
         self.split = split
         self.unit_timeout_s = unit_timeout_s
@@ -201,7 +210,10 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
                     return self._score(action, self._scored(action, turn, _NOT_PYTHON))
                 report = self._verifier().verify(self._sandbox, action.code, timeout_s=_budget(timeout_s))
                 return self._score(action, self._scored(action, turn, report))
-            result = self._sandbox.run(action.code, action.language, timeout_s=_budget(timeout_s))
+            if self.session:
+                result = self._sandbox.run_session(action.code, action.language, timeout_s=_budget(timeout_s))
+            else:
+                result = self._sandbox.run(action.code, action.language, timeout_s=_budget(timeout_s))
         except ValueError as exc:
             raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
         return self._ran(action, turn, result)
@@ -221,7 +233,12 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
                     self._sandbox, action.code, timeout_s=_budget(timeout_s)
                 )
                 return await self._ascore(action, self._scored(action, turn, report))
-            result = await self._sandbox.arun(action.code, action.language, timeout_s=_budget(timeout_s))
+            if self.session:  # a session cell is a quick pipe round trip; its timeout bounds the thread
+                result = await asyncio.to_thread(
+                    self._sandbox.run_session, action.code, action.language, timeout_s=_budget(timeout_s)
+                )
+            else:
+                result = await self._sandbox.arun(action.code, action.language, timeout_s=_budget(timeout_s))
         except ValueError as exc:
             raise EnvError(ErrorCode.VALIDATION_ERROR, str(exc)) from None
         return self._ran(action, turn, result)
@@ -254,7 +271,10 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
             files=self._listing(),
             turn=turn,
             turns_left=self.max_turns - turn,
-            message=f"ran {action.language}: {status}" + (" (output truncated)" if result.truncated else ""),
+            restarted=result.restarted,
+            message=f"ran {action.language}: {status}"
+            + (" (output truncated)" if result.truncated else "")
+            + (f"; {result.note}" if result.note else ""),
             reward=0.0,
             metadata=meta,
         )

@@ -39,6 +39,8 @@ class CodingObservation(Observation):
         timed_out: The last run hit its wall-clock limit.
         truncated: Output of the last run was cut at the cap.
         duration_s: Wall time of the last run.
+        restarted: With ``session``: the interpreter had to be restarted during the last run (it crashed,
+            exited, or did not stop after its timeout), so its state is gone; ``message`` says why.
         files: Top-level entries of the work dir after the last run (at most 50, directories end in ``/``).
         turn: Actions taken so far in this episode.
         turns_left: Actions left before the episode ends (the last one is scored as a submission).
@@ -58,6 +60,7 @@ class CodingObservation(Observation):
     truncated: bool = False
     duration_s: float = 0.0
     files: list[str] = Field(default_factory=list)
+    restarted: bool = False
     turn: int = 0
     turns_left: int = 0
     tests_passed: int | None = None

@@ -4,7 +4,8 @@ It reads ``{code, prelude, entry_point, units: [[args, ...], ...], unit_timeout_
 only: expected values never enter the sandbox) and writes one JSON line per call on a private copy of its
 stdout: ``[unit, case, "r", value]`` (returned; ``value`` in the plain-data wire form), ``[unit, case,
 "x", exception type name]``, ``[unit, case, "n", type name]`` (returned something that is not plain data)
-or ``[unit, case, "t"]`` (the unit ran out of time); first a ``{"load": {...}}`` line. The submission's own
+or ``[unit, case, "t"]`` (the unit ran out of time); first a ``{"load": {...}}`` line; at the end all
+of them once more, then ``os._exit``. The submission's own
 stdout and stderr go to ``/dev/null``.
 
 Nothing here is trusted: the submission shares this process and may rewrite any of it. What makes the
@@ -23,12 +24,16 @@ import os as _os, signal as _signal, sys as _sys
 
 def _main():
     spec = json.loads(_sys.stdin.read())
+    _exit = _os._exit
+    results = []
     out = _os.dup(1)
     null = _os.open(_os.devnull, _os.O_RDWR)
     for fd in (0, 1, 2):
         _os.dup2(null, fd)
 
-    def emit(obj):
+    def emit(obj, keep=True):
+        if keep and isinstance(obj, list):
+            results.append(obj)
         data = memoryview((json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode())
         while data:
             data = data[_os.write(out, data):]
@@ -93,6 +98,12 @@ def _main():
             emit([u, c, "t"])
         finally:
             _signal.setitimer(_signal.ITIMER_REAL, 0)
+    # Everything once more, last, then exit at once (no atexit hooks, no other thread gets to write
+    # after it): the grader keeps the last line per call, so lines a submission wrote earlier lose.
+    emit({"load": load}, False)
+    for line in list(results):
+        emit(line, False)
+    _exit(0)
 
 
 _main()
