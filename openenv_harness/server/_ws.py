@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 _ALLOWED_KEYS = frozenset({"type", "data", "id", "timeout_s"})
 _TYPES = "reset, step, state, close"
+_LOSSY_ID = 2.0**63
+"""orjson decodes integers beyond 64 bits as floats: an ``id`` that large (or a float that size) cannot be
+echoed exactly, so it is refused."""
 
 
 def parse_timeout(value: Any) -> float | None:
@@ -177,6 +180,12 @@ class WebSocketEndpoint:
                     )
                 req_id = frame.get("id")
                 check_depth(raw, frame)
+                if type(req_id) is float and abs(req_id) >= _LOSSY_ID:
+                    req_id = None  # the echo would differ from what was sent: refuse rather than mislabel
+                    raise EnvError(
+                        ErrorCode.VALIDATION_ERROR,
+                        "id: integers beyond 64 bits lose precision in JSON decoding; send a string id",
+                    )
                 if frame.get("type") == "step" and "data" in frame and frame.keys() <= _ALLOWED_KEYS:
                     timeout = frame.get("timeout_s")  # the hot path, without the dispatcher's extra frame
                     data = await session.step(

@@ -97,6 +97,15 @@ def test_deep_nesting_anywhere_gets_an_error_frame(frame, caplog) -> None:
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def test_an_id_that_cannot_be_echoed_exactly_is_refused() -> None:
+    app = create_app("echo")
+    with serve_in_thread(app) as base, connect(ws_url(base)) as ws:
+        err = ask(ws, '{"type": "reset", "id": -9223372036854775809}')  # found by the stateful test
+        assert err["data"]["code"] == "VALIDATION_ERROR" and "id" not in err
+        assert ask(ws, {"type": "reset", "id": 2**63 - 1})["id"] == 2**63 - 1
+        assert ask(ws, {"type": "reset", "id": "9223372036854775809"})["id"] == "9223372036854775809"
+
+
 class Overflow(Environment[Action, Observation]):
     """Scores 1e305 * 1e6: a weighted sum that overflows to inf."""
 
