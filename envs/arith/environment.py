@@ -117,7 +117,8 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
         if seed is None:
             seed = random.SystemRandom().randrange(2**31)
         self._task = self._select(int(seed), task)
-        self.rubric.reset(context={"answer": self._task.answer})
+        # The question is context too, for judges that grade the answer against it (rubric=judge).
+        self.rubric.reset(context={"answer": self._task.answer, "question": self._task.question})
         self._state = ArithState(
             episode_id=episode_id or uuid.uuid4().hex,
             step_count=0,

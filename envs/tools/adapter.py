@@ -1,9 +1,11 @@
-"""How the harness talks to the tools env: SQL queries and JSON tool calls, then a plain-text answer.
+"""How the harness talks to the tools env: SQL queries and tool calls over turns, then an explicit answer.
 
 A reply is, in this order: a JSON tool call or answer (``{"tool": "sql", "args": {...}}``,
-``{"answer": "..."}``); a SQL query (a fenced ``sql`` block, or a reply that starts with ``SELECT`` or
-``WITH``), sent to the ``sql`` tool; otherwise the final answer. A model can thus look rows up over several
-turns before it answers, without having to write JSON.
+``{"answer": "..."}``); a final answer marked ``ANSWER: ...`` (at the start of a line); otherwise a SQL query
+(the body of a fenced ``sql`` block, else the whole reply), run by the ``sql`` tool, whose rows or error the
+model sees next turn. The final answer must be marked so that a model that thinks aloud does not end the
+episode by accident, and a model can look rows up over several turns without writing JSON. An episode that
+never answers is cut at ``env.max_turns`` with no reward.
 """
 
 from __future__ import annotations
@@ -16,38 +18,37 @@ from openenv_harness.rollout import TextAdapter
 
 _NUM = re.compile(r"-?\d+(?:\.\d+)?")
 _SQL_BLOCK = re.compile(r"```sql\s*\n(.*?)(```|$)", re.S | re.I)
-_SQL_START = re.compile(r"^\s*(SELECT|WITH)\b", re.I)
+_ANSWER = re.compile(r"^\s*ANSWER\s*:\s*(.*)", re.I | re.M | re.S)
 
 
 def baseline(obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
     """Answers with the last number in the question without querying anything: right only by coincidence."""
     nums = _NUM.findall(str(obs.get("question", "")))
-    return nums[-1] if nums else "0"
+    return f"ANSWER: {nums[-1] if nums else 0}"
 
 
 @dataclass(frozen=True)
 class ToolsAdapter(TextAdapter):
-    """:class:`TextAdapter` that also reads a bare SQL query as a call of the ``sql`` tool."""
+    """:class:`TextAdapter` for the tools env's text protocol (see the module docstring)."""
 
     def to_action(self, text: str) -> dict[str, Any]:
-        """JSON tool call or answer; else a SQL query; else the final answer."""
+        """JSON tool call or answer; else ``ANSWER: ...``; else a SQL query."""
         action = super().to_action(text)
-        if "answer" not in action:
-            return action
+        if "tool" in action or action.get("answer") != text:
+            return action  # the reply was JSON
+        marked = _ANSWER.search(text)
+        if marked:
+            return {"answer": marked.group(1).strip()}
         block = _SQL_BLOCK.search(text)
-        if block:
-            return {"tool": "sql", "args": {"query": block.group(1).strip()}}
-        if _SQL_START.match(text):
-            return {"tool": "sql", "args": {"query": text.strip()}}
-        return action
+        return {"tool": "sql", "args": {"query": (block.group(1) if block else text).strip()}}
 
 
 ADAPTER = ToolsAdapter(
     env_id="tools",
     system_prompt=(
-        "Answer the question about the shop database. To look rows up, reply with one SQL SELECT query and "
-        "you will see its result; for arithmetic you may call "
-        '{"tool": "calculator", "args": {"expression": "..."}}. When you know it, reply with just the answer.'
+        "Answer the question about the shop database. Reply with one SQL query (SQLite) and you will see its "
+        'rows; for arithmetic you may call {"tool": "calculator", "args": {"expression": "..."}}. '
+        "When you know the answer, reply with ANSWER: followed by the answer."
     ),
     action_field="answer",
     prompt_fields=("question", "schema_sql", "tool_result", "tool_error"),

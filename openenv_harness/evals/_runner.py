@@ -61,7 +61,7 @@ def suite_from_cfg(cfg: DictConfig) -> Suite:
         spec = EvalSpec(
             name=str(cfg.env.id),
             env=str(cfg.env.id),
-            env_kwargs=dict(OmegaConf.to_container(cfg.env.kwargs, resolve=True) or {}),  # type: ignore[arg-type]
+            env_kwargs=_env_kwargs(cfg),
             taskset=str(taskset.ref) if taskset else None,
             split=str(taskset.get("eval_split") or "test") if taskset else "test",
             n_tasks=int(ev.get("num_tasks") or 10),
@@ -83,6 +83,17 @@ def suite_from_cfg(cfg: DictConfig) -> Suite:
         if spec.taskset and "taskset" not in spec.env_kwargs:
             spec.env_kwargs["taskset"] = spec.taskset
     return suite
+
+
+def _env_kwargs(cfg: DictConfig) -> dict[str, Any]:
+    """``env.kwargs`` plus, for a ``rubric`` with a ``_target_`` (``rubric=judge``), the rubric tree."""
+    from openenv_harness.rubric import RUBRIC_KWARG, rubric_tree
+
+    kwargs: dict[str, Any] = dict(OmegaConf.to_container(cfg.env.kwargs, resolve=True) or {})  # type: ignore[arg-type]
+    tree = rubric_tree(cfg.rubric)
+    if tree is not None:
+        kwargs[RUBRIC_KWARG] = tree
+    return kwargs
 
 
 def _declared_success(env_id: str) -> str | None:

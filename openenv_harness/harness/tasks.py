@@ -84,12 +84,20 @@ def heldout_tasks(
 def env_kwargs_of(conf: Config) -> dict[str, Any]:
     """The env's constructor arguments, with ``taskset=<ref>`` when a taskset is configured.
 
+    A ``rubric`` group with a ``_target_`` (``rubric=judge``) becomes the env argument ``rubric`` (the tree),
+    which the env server installs in place of the env's own rubric (:mod:`openenv_harness.rubric._override`).
+
     Raises:
         ValueError: the env cannot bind a taskset (its constructor takes no ``taskset`` argument).
+        openenv_harness.rubric.RubricError: the rubric tree cannot be built.
     """
+    from openenv_harness.rubric import RUBRIC_KWARG, rubric_tree
     from openenv_harness.spec import spec
 
     kwargs: dict[str, Any] = dict(conf.env.kwargs)
+    tree = rubric_tree(conf.rubric)
+    if tree is not None:
+        kwargs[RUBRIC_KWARG] = tree
     ref = taskset_ref(conf)
     if ref:
         params = inspect.signature(spec(conf.env.id).load().__init__).parameters

@@ -157,7 +157,8 @@ def declared_adapter(env_id: str) -> EnvAdapter | None:
     else:
         module = s.entry_point.split(":", 1)[0] if ":" in s.entry_point else s.entry_point.rpartition(".")[0]
         found = None
-        for candidate in (f"{module}.adapter", f"{module.rpartition('.')[0]}.adapter"):
+        parent = module.rpartition(".")[0]
+        for candidate in (f"{module}.adapter", *([f"{parent}.adapter"] if parent else [])):
             try:
                 found = getattr(importlib.import_module(candidate), "ADAPTER", None)
             except ModuleNotFoundError as exc:

@@ -48,12 +48,15 @@ from ._judge import JudgeError, JudgeRubric
 from ._logger import RewardLogger
 from ._mcp_judge import McpToolRubric, describe_judges
 from ._normalizer import RewardNormalizer
+from ._override import RUBRIC_KWARG, RubricOverride, install_rubric, rubric_tree
 from ._result import RewardResult, as_result, combine
 from ._sync import run_sync
 from ._text import action_text
 from ._trajectory import Step, TrajectoryResult, TrajectoryRubric, trajectory_credits
 
 __all__ = [
+    "RUBRIC_KWARG",
+    "RubricOverride",
     "Gate",
     "JudgeError",
     "JudgeRubric",
@@ -76,6 +79,8 @@ __all__ = [
     "action_text",
     "as_result",
     "build_rubric",
+    "install_rubric",
+    "rubric_tree",
     "check_reward_config",
     "combine",
     "config_update",

@@ -69,11 +69,27 @@ def resolve_env(
         return type(probe), factory
     else:
         raise TypeError(f"env must be an Environment subclass, a registered id or a factory, got {env!r}")
+    override = kwargs.pop("rubric", None) if "rubric" not in inspect.signature(cls).parameters else None
     try:
         inspect.signature(cls).bind(**kwargs)
     except TypeError as exc:
         raise ValueError(f"bad env_kwargs for {cls.__name__}: {exc}") from None
+    if override is not None:
+        # A rubric chosen by config (rubric=judge): built once now so a bad tree fails at start-up.
+        from ..rubric import install_rubric
+
+        install_rubric(cls(**kwargs), override).close()
+        return cls, functools.partial(_with_rubric, cls, kwargs, override)
     return cls, functools.partial(cls, **kwargs)
+
+
+def _with_rubric(
+    cls: type[Environment[Any, Any]], kwargs: dict[str, Any], tree: Any
+) -> Environment[Any, Any]:
+    from ..rubric import install_rubric
+
+    env: Environment[Any, Any] = install_rubric(cls(**kwargs), tree)
+    return env
 
 
 def create_app(

@@ -12,9 +12,11 @@ def test_tool_calls_sql_and_plain_answers():
         "args": {"query": "SELECT name FROM products"},
     }
     assert tools.to_action("Let me look.\n```sql\nSELECT 2\n```")["args"] == {"query": "SELECT 2"}
-    assert tools.to_action("42.5") == {"answer": "42.5"}
-    # JSON with keys the action does not have is just text for the answer.
-    assert tools.to_action('{"foo": 1}') == {"answer": '{"foo": 1}'}
+    assert tools.to_action("I think so.\nANSWER: 42.5") == {"answer": "42.5"}
+    assert tools.to_action('{"answer": "7"}') == {"answer": "7"}
+    # Anything else is a query (the model sees the rows or the SQL error next turn), never a silent answer.
+    assert tools.to_action("The total is 155") == {"tool": "sql", "args": {"query": "The total is 155"}}
+    assert tools.to_action('{"foo": 1}') == {"tool": "sql", "args": {"query": '{"foo": 1}'}}
 
 
 def test_tool_env_baseline_is_fixed_and_not_the_oracle():
