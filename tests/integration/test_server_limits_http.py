@@ -104,7 +104,9 @@ def server_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
 
 
 @pytest.mark.parametrize("path", ["/step", "/reset", "/state", "/close", "/config"])
-def test_chunked_body_is_cut_at_the_limit_with_flat_memory(server_process, path: str) -> None:
+def test_chunked_body_is_cut_at_the_limit_with_flat_memory(
+    server_process: tuple[subprocess.Popen[str], str], path: str
+) -> None:
     proc, base = server_process
     before = vm_hwm_kib(proc.pid)
     status, head, body, sent = post_chunked(base, path, 64 * MIB)
@@ -116,7 +118,9 @@ def test_chunked_body_is_cut_at_the_limit_with_flat_memory(server_process, path:
     assert httpx.get(base + "/health", timeout=5).status_code == 200
 
 
-def test_declared_oversized_body_is_refused_before_reading(server_process) -> None:
+def test_declared_oversized_body_is_refused_before_reading(
+    server_process: tuple[subprocess.Popen[str], str],
+) -> None:
     _, base = server_process
     sock = socket.create_connection(_addr(base), timeout=10)
     with sock:
@@ -125,7 +129,7 @@ def test_declared_oversized_body_is_refused_before_reading(server_process) -> No
     assert status == 413 and b"1000000000 bytes exceeds max_frame_bytes" in body
 
 
-def test_body_within_the_limit_still_works_chunked(server_process) -> None:
+def test_body_within_the_limit_still_works_chunked(server_process: tuple[subprocess.Popen[str], str]) -> None:
     _, base = server_process
 
     def gen() -> Iterator[bytes]:
@@ -156,7 +160,7 @@ def _closed_by_server(sock: socket.socket, within_s: float) -> bool:
         return False
 
 
-def test_half_open_heads_are_closed_after_header_timeout(limited) -> None:
+def test_half_open_heads_are_closed_after_header_timeout(limited: tuple[str, FastAPI]) -> None:
     base, _ = limited
     silent = socket.create_connection(_addr(base))
     partial = socket.create_connection(_addr(base))
@@ -168,7 +172,7 @@ def test_half_open_heads_are_closed_after_header_timeout(limited) -> None:
     assert httpx.get(base + "/health", timeout=5).status_code == 200
 
 
-def test_stalled_body_gets_408_after_body_timeout(limited) -> None:
+def test_stalled_body_gets_408_after_body_timeout(limited: tuple[str, FastAPI]) -> None:
     base, _ = limited
     sock = socket.create_connection(_addr(base))
     with sock:
@@ -180,7 +184,7 @@ def test_stalled_body_gets_408_after_body_timeout(limited) -> None:
         assert _closed_by_server(sock, 5)
 
 
-def test_connection_cap_closes_the_flood_not_the_new_client(limited) -> None:
+def test_connection_cap_closes_the_flood_not_the_new_client(limited: tuple[str, FastAPI]) -> None:
     base, _ = limited
     flood = [socket.create_connection(_addr(base)) for _ in range(20)]
     try:

@@ -82,7 +82,9 @@ def test_max_session_lifetime_closes_busy_sessions_between_calls() -> None:
     ],
     ids=["id", "step-data", "reset-data", "type"],
 )
-def test_deep_nesting_anywhere_gets_an_error_frame(frame, caplog) -> None:
+def test_deep_nesting_anywhere_gets_an_error_frame(
+    frame: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     app = create_app("echo")
     caplog.set_level(logging.INFO, logger="openenv_harness")
     with serve_in_thread(app) as base, connect(ws_url(base)) as ws:

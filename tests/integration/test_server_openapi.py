@@ -10,6 +10,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import positive_data_acceptance
 
 from openenv_harness.server import create_app, serve_in_thread
@@ -45,7 +46,9 @@ def test_every_operation_conforms(case: schemathesis.Case, served: str) -> None:
         # Half the calls go to a live session, so generated actions reach the environment, not only the
         # session lookup.
         sid = httpx.post(served + "/reset", json={}, timeout=10).json()["session_id"]
-        case.headers = {**(case.headers or {}), "X-Session-Id": sid}
+        if case.headers is None:
+            case.headers = CaseInsensitiveDict()
+        case.headers["X-Session-Id"] = sid
     excluded = []
     if case.path == "/reset":
         # Task arguments are the env's business: the document allows any (envs with tasksets take them), echo
