@@ -29,6 +29,10 @@ def run(cfg: DictConfig) -> Any:
         What the mode returns (a run record for ``train``, an exit code for ``validate``...).
     """
     mode = str(cfg.mode.value if hasattr(cfg.mode, "value") else cfg.mode)
+    if mode in ("train", "eval") and cfg.env.get("url"):
+        from .rollout._foreign import apply_env_url
+
+        apply_env_url(cfg)  # env.url=URL: remote runtime, and a foreign env's id from its /metadata
     if mode == "train":
         from .harness.train import run_train
 

@@ -146,15 +146,18 @@ def parse_observation(msg: dict[str, Any], observation_type: type[Observation]) 
     """Turn an ``observation`` reply into a typed observation (errors raise :class:`EnvError`)."""
     raise_if_error(msg)
     if msg.get("type") != "observation":
-        raise EnvError(ErrorCode.INTERNAL, f"expected an observation frame, got type {msg.get('type')!r}")
+        raise EnvError(
+            ErrorCode.PROTOCOL_ERROR, f"expected an observation frame, got type {msg.get('type')!r}"
+        )
     data = msg.get("data")
     if not isinstance(data, dict):
-        raise EnvError(ErrorCode.INTERNAL, "observation frame without a data object")
+        raise EnvError(ErrorCode.PROTOCOL_ERROR, "observation frame without a data object")
     try:
         return observation_from_wire(data, observation_type)
     except ValidationError as exc:
+        # The server's reply, not the policy's action, is at fault: an infrastructure error.
         raise EnvError(
-            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.PROTOCOL_ERROR,
             f"server observation does not fit {observation_type.__name__}: {exc.errors()[0]['msg']}",
         ) from None
 

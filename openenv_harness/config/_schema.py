@@ -80,6 +80,10 @@ class EnvConfig:
             env decide (or the first string field of the action schema).
         reset_kwargs: Extra keyword arguments of every ``reset`` (e.g. ``split``).
         max_turns: Turns per episode before the harness stops it (multi-turn envs).
+        url: A running env server to use (``http://HOST:PORT``; ours or any OpenEnv app): sets
+            ``runtime.provider=remote``, ``runtime.urls=[url]``. When the server is not one of our registered
+            envs, the run drives it as a foreign env (untyped clients and the generic adapter from its
+            ``/schema``; ``env.id`` becomes its ``/metadata`` name unless you give an unregistered id).
     """
 
     id: str = MISSING
@@ -87,6 +91,7 @@ class EnvConfig:
     action_field: Optional[str] = None
     reset_kwargs: dict[str, Any] = field(default_factory=dict)
     max_turns: int = 8
+    url: Optional[str] = None
 
 
 @dataclass

@@ -71,6 +71,7 @@ def suite_from_cfg(cfg: DictConfig) -> Suite:
             max_turns=int(cfg.env.max_turns),
             sampling={"temperature": float(ev.temperature), "max_new_tokens": int(cfg.policy.max_new_tokens)},
             success_component=_declared_success(str(cfg.env.id)),
+            reset_kwargs={**_plain(cfg.env.get("reset_kwargs")), **_plain(ev.get("reset_kwargs"))},
         )
         suite = Suite(name=str(ev.get("name") or "default"), evals=[spec])
         if suite.name == "none":
@@ -94,6 +95,13 @@ def _env_kwargs(cfg: DictConfig) -> dict[str, Any]:
     if tree is not None:
         kwargs[RUBRIC_KWARG] = tree
     return kwargs
+
+
+def _plain(node: Any) -> dict[str, Any]:
+    """A config mapping (or None) as a plain dict."""
+    if isinstance(node, DictConfig):
+        return dict(OmegaConf.to_container(node, resolve=True))  # type: ignore[arg-type]
+    return dict(node or {})
 
 
 def _declared_success(env_id: str) -> str | None:
@@ -150,17 +158,16 @@ def _records_from(
     return out
 
 
-def _probe(runtime: Any, task: EvalTask) -> bool:
-    """Two resets with the same task and seed must give the same first observation."""
-    from openenv_harness.rollout import Task, probe_determinism
-
-    return bool(runtime.run(probe_determinism(runtime, Task(task.seed, dict(task.reset_kwargs)))))
-
-
 def _run_one(
     cfg: DictConfig, spec: EvalSpec, tasks: TaskList, log_: EpisodeLog, policy: Any, adapter: Any
-) -> tuple[bool, str | None]:
-    """Run the eval's missing episodes; returns (reproducible, env image digest when run in Docker)."""
+) -> tuple[str, str | None, list[dict[str, Any]]]:
+    """Run the eval's missing episodes.
+
+    Returns:
+        How the env treats seeds (``honoured``/``ignored``/``not_reproducible``, probed in one session:
+        the same seed twice and its neighbours), the env image digest when run in Docker, and what remote
+        servers said about themselves (``/metadata`` name, version, ``/config``).
+    """
     from openenv_harness.rollout import EnvRuntime, Task, run_episodes
 
     todo = [
@@ -168,8 +175,9 @@ def _run_one(
     ]
     with EnvRuntime(cfg.runtime, spec.env, spec.env_kwargs, cfg.server) as runtime:
         if spec.reward_config:
-            runtime.provider.push_config(spec.reward_config)
-        reproducible = _probe(runtime, tasks.tasks[0]) if tasks.tasks else True
+            runtime.push_config(spec.reward_config)
+        first = tasks.tasks[0] if tasks.tasks else None
+        seeds = runtime.check_seeds(first.seed, dict(first.reset_kwargs)) if first else "honoured"
         digest = getattr(runtime.provider, "image_digest", None)
         wave = max(1, runtime.size)
         for start in range(0, len(todo), wave):
@@ -190,7 +198,7 @@ def _run_one(
             for rec in _records_from(episodes, spec, batch, time.perf_counter() - t0):
                 log_.append(rec)
             log.info("eval %s: %d/%d episodes", spec.name, start + len(batch), len(todo))
-    return reproducible, digest
+    return seeds, digest, [s.identity() for s in runtime.servers]
 
 
 def _policy_cfg(cfg: DictConfig, spec: EvalSpec) -> DictConfig:
@@ -201,6 +209,12 @@ def _policy_cfg(cfg: DictConfig, spec: EvalSpec) -> DictConfig:
         if key in spec.sampling:
             pc[key] = spec.sampling[key]
     return pc
+
+
+def _foreign_identity(env_id: str, servers: list[dict[str, Any]]) -> dict[str, Any]:
+    """A foreign env's identity: what its server's ``/metadata`` says (name, version); no source to hash."""
+    first = servers[0] if servers else {}
+    return {"id": env_id, "foreign": True, "name": first.get("name"), "version": first.get("version")}
 
 
 def _bundle_dir(cfg: DictConfig, suite: Suite, identity: str) -> Path:
@@ -242,8 +256,7 @@ def execute(
     Returns:
         ``(bundle dir, results, manifest)``.
     """
-    from openenv_harness.rollout import adapter_for, make_policy
-    from openenv_harness.spec import spec as spec_of
+    from openenv_harness.rollout import action_schema_of, adapter_for, is_registered, make_policy
 
     make = policy_factory or make_policy
 
@@ -255,7 +268,7 @@ def execute(
         s.name: adapter_for(
             s.env,
             cfg.env.get("action_field") if s.env == cfg.env.id else None,
-            spec_of(s.env).load().action_type.model_json_schema(),
+            action_schema_of(s.env, list(cfg.runtime.get("urls") or []), cfg.runtime.get("token")),
         )
         for s in suite.evals
     }
@@ -280,15 +293,16 @@ def execute(
         (bundle / "suite.yaml").write_text(yaml.safe_dump(suite.to_dict(), sort_keys=False))
         (bundle / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         log_ = EpisodeLog(bundle / "episodes.jsonl")
-        reproducible: dict[str, bool] = {}
+        seeds: dict[str, str] = {}
         digests: dict[str, str | None] = {}
+        remotes: dict[str, list[dict[str, Any]]] = {}
         for spec in suite.evals:
             wanted = (spec.env, policy_cfgs[spec.name])
             if wanted != current:
                 policy.close()
                 policy = make(policy_cfgs[spec.name], adapters[spec.name])
                 current = wanted
-            reproducible[spec.name], digests[spec.name] = _run_one(
+            seeds[spec.name], digests[spec.name], remotes[spec.name] = _run_one(
                 cfg, spec, plans[spec.name], log_, policy, adapters[spec.name]
             )
     except KeyboardInterrupt:
@@ -311,7 +325,8 @@ def execute(
             success_component=spec.success_component,
             ks=spec.pass_k,
         )
-        agg["reproducible"] = reproducible[spec.name]
+        agg["reproducible"] = seeds[spec.name] == "honoured"
+        agg["seeds"] = seeds[spec.name]
         results["evals"][spec.name] = agg
     manifest = build_manifest(
         suite_hash=suite_hash,
@@ -319,7 +334,12 @@ def execute(
         datasets={k: v.dataset for k, v in plans.items()},
         environments={
             s.name: {
-                **environment_identity(s.env),
+                **(
+                    environment_identity(s.env)
+                    if is_registered(s.env)
+                    else _foreign_identity(s.env, remotes[s.name])
+                ),
+                "servers": remotes[s.name],
                 "kwargs": s.env_kwargs,
                 "reward_config": s.reward_config,
                 "runtime": str(cfg.runtime.provider),
@@ -327,9 +347,10 @@ def execute(
             }
             for s in suite.evals
         },
-        judges={s.name: judges_of(s.env, s.env_kwargs) for s in suite.evals},
+        judges={s.name: judges_of(s.env, s.env_kwargs) for s in suite.evals if is_registered(s.env)},
     )
-    manifest["reproducible"] = reproducible
+    manifest["reproducible"] = {name: value == "honoured" for name, value in seeds.items()}
+    manifest["seeds"] = seeds
     (bundle / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
     (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     write_report(bundle, results, manifest)

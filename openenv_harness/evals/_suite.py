@@ -37,6 +37,8 @@ class EvalSpec:
         success_component: Raw reward component that decides success (None: the weighted reward).
         pass_k: The k values to report pass@k for.
         tolerance: Allowed absolute drift per numeric result field when verifying (0 = exact).
+        reset_kwargs: Extra arguments of every reset (``env.reset_kwargs`` + ``eval.reset_kwargs`` for the
+            eval of the configured env); taskset ``split``/``index`` are added per task.
     """
 
     name: str = "default"
@@ -55,6 +57,7 @@ class EvalSpec:
     success_component: str | None = None
     pass_k: list[int] = field(default_factory=lambda: [1])
     tolerance: float = 0.0
+    reset_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,8 +83,15 @@ class Suite:
         return cls(name=str(data.get("name", "default")), evals=evals)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (what ``suite.yaml`` holds)."""
-        return dataclasses.asdict(self)
+        """Plain-data form (what ``suite.yaml`` holds).
+
+        An empty ``reset_kwargs`` is left out, so suites written before the field existed keep their hash.
+        """
+        out = dataclasses.asdict(self)
+        for ev in out["evals"]:
+            if not ev.get("reset_kwargs"):
+                ev.pop("reset_kwargs", None)
+        return out
 
 
 def stable_hash(obj: Any) -> str:

@@ -48,7 +48,7 @@ def tasks_for(spec: EvalSpec) -> TaskList:
     if spec.taskset is None:
         n = spec.n_tasks if spec.limit is None else min(spec.n_tasks, spec.limit)
         return TaskList(
-            [EvalTask(f"seed-{spec.seed + i}", i, spec.seed + i) for i in range(n)],
+            [EvalTask(f"seed-{spec.seed + i}", i, spec.seed + i, dict(spec.reset_kwargs)) for i in range(n)],
             None,
         )
     from openenv_harness.tasks import TaskSource, resolve
@@ -61,5 +61,9 @@ def tasks_for(spec: EvalSpec) -> TaskList:
     tasks = []
     for i in range(n):
         task = source.select(split=spec.split, index=i)
-        tasks.append(EvalTask(str(task.task_id), i, spec.seed + i, {"split": spec.split, "index": i}))
+        tasks.append(
+            EvalTask(
+                str(task.task_id), i, spec.seed + i, {**spec.reset_kwargs, "split": spec.split, "index": i}
+            )
+        )
     return TaskList(tasks, {**resolved.record(), "split": spec.split})

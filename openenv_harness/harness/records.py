@@ -38,6 +38,9 @@ class RunRecord:
         metrics: Final metrics (last train step, eval before/after).
         policy: The policy's description.
         servers: Env server URLs used.
+        environment: With remote servers: what each said about itself (``/metadata`` name, version,
+            ``/config``), whether the env is foreign, and how it treats seeds (``seeds``: ``honoured``,
+            ``ignored`` or ``not_reproducible``).
         error: Error message of a failed run.
         versions: Python and package versions.
     """
@@ -55,6 +58,7 @@ class RunRecord:
     metrics: dict[str, Any] = field(default_factory=dict)
     policy: dict[str, Any] = field(default_factory=dict)
     servers: list[str] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
 

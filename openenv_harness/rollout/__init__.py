@@ -13,6 +13,7 @@ bundles), which use it and never each other's internals.
 
 from ._adapter import EnvAdapter, Scripted, TextAdapter, adapter_for, declared_adapter
 from ._engine import EngineStats, first_observations, initial_chat, probe_determinism, run_episodes
+from ._foreign import ServerInfo, action_schema_of, is_registered, probe_server, seed_behaviour
 from ._generic import GenericAdapter, first_string_field
 from ._hf import HFPolicy
 from ._model_cache import EMBEDDED_MODEL, embedded_model_path, resolve_model_path
@@ -37,23 +38,28 @@ __all__ = [
     "PolicyError",
     "Scripted",
     "ScriptedPolicy",
+    "ServerInfo",
     "Task",
     "TextAdapter",
     "TokenTrace",
     "Turn",
     "Throughput",
+    "action_schema_of",
     "adapter_for",
     "declared_adapter",
     "embedded_model_path",
     "first_observations",
     "first_string_field",
     "initial_chat",
+    "is_registered",
     "make_policy",
     "make_provider",
     "obs_fields",
     "probe_determinism",
+    "probe_server",
     "resolve_model_path",
     "run_episodes",
+    "seed_behaviour",
     "summarize",
     "turn_from_obs",
 ]

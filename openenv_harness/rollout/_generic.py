@@ -1,13 +1,22 @@
 """The generic adapter: any env that declares no adapter, driven from its action JSON schema (``/schema``).
 
-* **Prompt:** the system prompt lists the action's fields with their JSON types and descriptions, says which
-  are required, and how to reply (a JSON object, or plain text when one field takes free text).
+* **Prompt:** the system prompt lists the action's fields with their JSON types, ranges, enum values and
+  descriptions, says which are required, gives the action's JSON schema and an example reply, and says how to
+  reply (a JSON object, or plain text when one field takes free text). Fields the agent cannot choose (a
+  ``const`` such as OpenEnv's ``type: "call_tool"``) are filled in and not asked for.
 * **Reply → action:** a JSON object in the reply (bare, or in a fenced block) sets the fields it names, with
-  values coerced to the schema's scalar types (``"3"`` for an integer field becomes ``3``); otherwise the
-  whole reply goes to the text field (``env.action_field``, else the first required string field, else the
-  first string field); otherwise, for a single numeric required field, the reply's first number is taken.
-  A reply that fits none of these raises ``ValueError``, which the engine records as an invalid action.
-* **Baseline:** repeats the observation's first text field (fixed, content-dependent, never the oracle).
+  values coerced to the schema's types (:mod:`._jsonschema`: ``"3"`` → ``3`` for an integer, enum values
+  case-insensitively, nested objects field by field); otherwise the whole reply goes to the text field
+  (``env.action_field``, else the first required string field, else the first string field); otherwise, for
+  a single required numeric field the reply's first number is taken, for a single required enum field the
+  first enum value the reply names. A reply that fits none of these raises ``ValueError``, which the engine
+  records as an invalid action.
+* **Tool calls:** an action with a tool-name field and an arguments object (OpenEnv's MCP ``CallToolAction``:
+  ``tool_name`` + ``arguments``) is a tool call; replies may also use the common spellings
+  ``{"tool"|"name": ..., "args"|"arguments": {...}}`` (arguments may be a JSON string, as OpenAI writes them).
+* **Baseline:** a fixed, schema-valid action: text fields repeat the observation's first text field, an
+  integer field takes the first of the observation's ``legal_actions`` when there is such a list, else its
+  minimum; enums their first value (never the oracle).
 """
 
 from __future__ import annotations
@@ -17,49 +26,30 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._jsonschema import coerce, compact, describe, example, fixed_value, non_null
+from ._jsonschema import type_of as _schema_type
+
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _FENCE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.S)
 _HIDDEN = ("metadata",)  # fields of the wire action that are not the agent's to set
+_TOOL_NAMES = ("tool_name", "tool", "name")
+_TOOL_ARGS = ("arguments", "args", "parameters", "input")
 
 
 def first_string_field(action_schema: dict[str, Any]) -> str | None:
-    """The first string-typed property of an action JSON schema (required ones first)."""
+    """The first string-typed property of an action JSON schema (required ones first; constants skipped)."""
     props: dict[str, Any] = action_schema.get("properties", {}) or {}
+    defs: dict[str, Any] = action_schema.get("$defs", {}) or {}
     required = list(action_schema.get("required", []) or [])
     for name in required + [p for p in props if p not in required]:
-        if _type_of(props.get(name, {})) == "string":
+        prop = props.get(name, {})
+        if (
+            _schema_type(prop, defs) == "string"
+            and not fixed_value(prop, defs)[0]
+            and not non_null(prop, defs).get("enum")
+        ):
             return name
     return None
-
-
-def _type_of(prop: dict[str, Any]) -> str | None:
-    """The JSON type of a property (``anyOf`` with null, as pydantic writes ``X | None``, gives X's type)."""
-    if "type" in prop:
-        t = prop["type"]
-        return str(t) if isinstance(t, str) else next((x for x in t if x != "null"), None)
-    for alt in prop.get("anyOf", []) or []:
-        if isinstance(alt, dict) and alt.get("type") not in (None, "null"):
-            return str(alt["type"])
-    if "enum" in prop and prop["enum"]:
-        return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(type(prop["enum"][0]))
-    return None
-
-
-def _coerce(value: Any, prop: dict[str, Any]) -> Any:
-    """Coerce a scalar the model wrote as a string to the schema's type (the server still validates)."""
-    t = _type_of(prop)
-    if not isinstance(value, str):
-        return value
-    try:
-        if t == "integer":
-            return int(value.strip())
-        if t == "number":
-            return float(value.strip())
-        if t == "boolean" and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-    except ValueError:
-        return value
-    return value
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
@@ -77,11 +67,11 @@ def _json_object(text: str) -> dict[str, Any] | None:
     return None
 
 
-def _baseline(obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
-    for value in obs.values():
-        if isinstance(value, str) and value:
-            return value[:200]
-    return "ok"
+def _tool_fields(props: dict[str, Any], defs: dict[str, Any]) -> tuple[str, str] | None:
+    """``(tool name field, arguments field)`` when the action is a tool call, else None."""
+    name = next((n for n in _TOOL_NAMES if n in props and _schema_type(props[n], defs) == "string"), None)
+    args = next((a for a in _TOOL_ARGS if a in props and _schema_type(props[a], defs) == "object"), None)
+    return (name, args) if name and args else None
 
 
 @dataclass(frozen=True)
@@ -95,6 +85,9 @@ class GenericAdapter:
         text_field: The field a plain-text reply goes to (None: replies must be JSON or a number).
         system_prompt: Instructions built from the schema.
         success_component: Always None (success is reward > 0 unless an eval names a component).
+        defs: The schema's ``$defs`` (nested models, enums).
+        fixed: Fields the agent cannot choose and their values (``const``), added to every action.
+        tool_call: ``(tool name field, arguments field)`` when the action is a tool call.
     """
 
     env_id: str
@@ -103,6 +96,9 @@ class GenericAdapter:
     text_field: str | None = None
     system_prompt: str = "You are an agent acting in an environment."
     success_component: str | None = None
+    defs: dict[str, Any] = field(default_factory=dict)
+    fixed: dict[str, Any] = field(default_factory=dict)
+    tool_call: tuple[str, str] | None = None
 
     @classmethod
     def from_schema(
@@ -113,7 +109,11 @@ class GenericAdapter:
         Raises:
             ValueError: the schema has no properties and no ``action_field`` is given (naming the field).
         """
+        defs = dict(action_schema.get("$defs") or {})
         props = {k: v for k, v in (action_schema.get("properties") or {}).items() if k not in _HIDDEN}
+        fixed = {
+            k: v for k, (is_fixed, v) in ((k, fixed_value(p, defs)) for k, p in props.items()) if is_fixed
+        }
         required = tuple(r for r in action_schema.get("required", []) or [] if r in props)
         if not props and not action_field:
             raise ValueError(
@@ -124,13 +124,25 @@ class GenericAdapter:
             raise ValueError(
                 f"env.action_field={action_field!r} is not a field of {env_id!r}'s action: {sorted(props)}"
             )
-        text_field = action_field or first_string_field({"properties": props, "required": list(required)})
+        tool = _tool_fields(props, defs)
+        choosable = {k: v for k, v in props.items() if k not in fixed}
+        text_field = action_field or (
+            None
+            if tool
+            else first_string_field({"properties": choosable, "required": list(required), "$defs": defs})
+        )
+        if not action_field and text_field not in required and any(r in choosable for r in required):
+            text_field = None  # an optional text field cannot carry a reply that must set required fields
+        shown = {**action_schema, "properties": choosable}
         return cls(
             env_id=env_id,
             properties=props,
             required=required,
             text_field=text_field,
-            system_prompt=_instructions(props, required, text_field),
+            system_prompt=_instructions(shown, defs, required, text_field, tool),
+            defs=defs,
+            fixed=fixed,
+            tool_call=tool,
         )
 
     def render(self, obs: dict[str, Any]) -> str:
@@ -142,37 +154,94 @@ class GenericAdapter:
             parts.append(f"{k}: {v if isinstance(v, str) else json.dumps(v)}")
         return "\n".join(parts)
 
+    def _from_object(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """The action a JSON reply names, or None when it names fields the action does not have."""
+        if self.tool_call:
+            name_f, args_f = self.tool_call
+            obj = dict(obj)
+            for alias in _TOOL_NAMES:
+                if alias in obj and alias not in self.properties:
+                    obj.setdefault(name_f, obj.pop(alias))
+            for alias in _TOOL_ARGS:
+                if alias in obj and alias not in self.properties:
+                    obj.setdefault(args_f, obj.pop(alias))
+        if not obj or not set(obj) <= set(self.properties):
+            return None
+        chosen = {k: coerce(v, self.properties[k], self.defs) for k, v in obj.items()}
+        return {**self.fixed, **chosen}
+
     def to_action(self, text: str) -> dict[str, Any]:
         """The action for a reply (see the module docstring); ``ValueError`` when none fits."""
         obj = _json_object(text) if self.properties else None
-        if obj is not None and obj and set(obj) <= set(self.properties):
-            return {k: _coerce(v, self.properties.get(k, {})) for k, v in obj.items()}
+        if obj is not None:
+            action = self._from_object(obj)
+            if action is not None:
+                return action
         if self.text_field:
-            return {self.text_field: text}
-        numeric = [r for r in self.required if _type_of(self.properties[r]) in ("integer", "number")]
-        if len(self.required) == 1 and numeric:
-            m = _NUMBER.search(text)
-            if m:
-                return {numeric[0]: _coerce(m.group(0), self.properties[numeric[0]])}
+            return {**self.fixed, self.text_field: text}
+        open_required = [r for r in self.required if r not in self.fixed]
+        if len(open_required) == 1:
+            name = open_required[0]
+            prop = non_null(self.properties[name], self.defs)
+            if prop.get("enum"):
+                words = {w.lower() for w in re.findall(r"[\w-]+", text)}
+                hit = next((e for e in prop["enum"] if str(e).lower() in words), None)
+                if hit is not None:
+                    return {**self.fixed, name: hit}
+            elif _schema_type(prop, self.defs) in ("integer", "number"):
+                m = _NUMBER.search(text)
+                if m:
+                    return {**self.fixed, name: coerce(m.group(0), prop, self.defs)}
         raise ValueError(
             f"reply is not a JSON object with fields of {sorted(self.properties)}: {text[:80]!r}"
         )
 
     def scripted(self, obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
-        """Repeats the observation's first text field."""
-        return _baseline(obs, chat)
+        """A fixed, schema-valid reply (see the module docstring)."""
+        text = _first_text(obs)
+        if self.text_field and not self.tool_call:
+            return text
+        legal = obs.get("legal_actions")
+        action: dict[str, Any] = {}
+        for name in self.required or tuple(self.properties)[:1]:
+            if name in self.fixed:
+                continue
+            prop = self.properties[name]
+            if isinstance(legal, list) and legal and _schema_type(prop, self.defs) == "integer":
+                action[name] = legal[0]
+            else:
+                action[name] = example(prop, self.defs, text)
+        return json.dumps(action)
 
 
-def _instructions(props: dict[str, Any], required: tuple[str, ...], text_field: str | None) -> str:
+def _first_text(obs: dict[str, Any]) -> str:
+    for value in obs.values():
+        if isinstance(value, str) and value:
+            return value[:200]
+    return "ok"
+
+
+def _instructions(
+    schema: dict[str, Any],
+    defs: dict[str, Any],
+    required: tuple[str, ...],
+    text_field: str | None,
+    tool: tuple[str, str] | None,
+) -> str:
+    props: dict[str, Any] = schema.get("properties") or {}
     lines = ["You are an agent acting in an environment. Your action has these fields:"]
     for name, prop in props.items():
-        kind = _type_of(prop) or "value"
-        extra = f", one of {prop['enum']}" if prop.get("enum") else ""
-        desc = f": {prop['description']}" if prop.get("description") else ""
+        p = non_null(prop, defs)
+        desc = f": {p['description']}" if p.get("description") else ""
         need = "required" if name in required else "optional"
-        lines.append(f"- {name} ({kind}{extra}, {need}){desc}")
-    example = {n: f"<{_type_of(props[n]) or 'value'}>" for n in (required or tuple(props)[:1])}
-    lines.append(f"Reply with one JSON object, e.g. {json.dumps(example)}.")
+        lines.append(f"- {name} ({describe(p, defs)}, {need}){desc}")
+    if tool:
+        lines.append(
+            f"The action calls a tool: {tool[0]!r} names the tool, {tool[1]!r} is a JSON object of its arguments."
+        )
+    lines.append(f"Action JSON schema: {compact(schema, _HIDDEN)}")
+    sample = {n: example(props[n], defs, "...") for n in (required or tuple(props)[:1]) if n in props}
+    lines.append(f"Reply with one JSON object, e.g. {json.dumps(sample)}.")
     if text_field:
         lines.append(f"A reply that is not JSON is sent as the {text_field!r} field.")
     return "\n".join(lines)

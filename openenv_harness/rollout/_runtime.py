@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 from ..config import RuntimeConfig, ServerConfig
+from ..spec import EnvError, ErrorCode
+from ._foreign import SEEDS_HONOURED, ServerInfo, is_registered, probe_server, seed_behaviour
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class LoopThread:
@@ -70,7 +74,7 @@ def make_provider(
             kind,
             urls=list(runtime.urls),
             token=runtime.token,
-            env_id=env_id,
+            env_id=env_id if is_registered(env_id) else None,  # a foreign env: untyped clients
             startup_timeout_s=runtime.startup_timeout_s,
             **options,
         )
@@ -88,6 +92,12 @@ def make_provider(
 
 class EnvRuntime:
     """Servers + session pool of one run.
+
+    With remote servers, :meth:`__enter__` also asks each one about itself (:attr:`servers`: name, version,
+    ``/config``, advertised cap) and opens the session pool at once, one session at a time, so a server
+    that holds fewer sessions than ``runtime.sessions`` (OpenEnv apps default to one and answer
+    ``CAPACITY_REACHED``) shrinks the pool to what it accepts, with a warning, instead of failing episodes.
+    :meth:`push_config` skips servers that serve no ``/config`` (with a warning naming them).
 
     Args:
         runtime: The ``runtime`` config.
@@ -111,10 +121,20 @@ class EnvRuntime:
         self._free: asyncio.Queue[Any] | None = None
         self._clients: list[Any] = []
         self.pushes: list[dict[str, Any]] = []
+        self.remote = str(runtime.provider) == "remote"
+        self.foreign = not is_registered(env_id)
+        self.servers: list[ServerInfo] = []
+        self._warned_config = False
 
     def __enter__(self) -> EnvRuntime:
         try:
             self.provider.start()
+            if self.remote:
+                self.servers = [probe_server(u, self.cfg.token) for u in self.urls]
+                caps = [s.max_sessions for s in self.servers]
+                if all(c is not None for c in caps):
+                    self.size = max(1, min(self.size, sum(c for c in caps if c is not None)))
+                self.run(self.pool())  # opened now: the pool's real size is known before any wave
         except BaseException:
             self.close()
             raise
@@ -146,12 +166,44 @@ class EnvRuntime:
     async def pool(self) -> asyncio.Queue[Any]:
         """The queue of idle sessions (created on first use, on the runtime loop)."""
         if self._free is None:
-            self._free = asyncio.Queue()
+            free: asyncio.Queue[Any] = asyncio.Queue()
             for _ in range(self.size):
                 client = self.provider.async_client(request_timeout_s=self.cfg.step_timeout_s + 30)
+                if self.remote and not await self._opened(client):
+                    break
                 self._clients.append(client)
-                self._free.put_nowait(client)
+                free.put_nowait(client)
+            if not self._clients:
+                raise EnvError(
+                    ErrorCode.CAPACITY,
+                    f"no env session could be opened on {', '.join(self.urls)}: every server is at capacity",
+                )
+            if len(self._clients) < self.size:
+                log.warning(
+                    "env servers %s accept only %d concurrent sessions (runtime.sessions=%d): the pool uses %d",
+                    ", ".join(self.urls),
+                    len(self._clients),
+                    self.size,
+                    len(self._clients),
+                )
+                self.size = len(self._clients)
+            self._free = free
         return self._free
+
+    @staticmethod
+    async def _opened(client: Any) -> bool:
+        """Open a session now; False when the server answers ``CAPACITY`` (other errors propagate).
+
+        A reset, because OpenEnv creates the session on connect and our client connects on the first reset.
+        """
+        try:
+            await client.reset()
+        except EnvError as exc:
+            if exc.code == ErrorCode.CAPACITY:
+                await client.close()
+                return False
+            raise
+        return True
 
     async def with_session(self, fn: Any) -> Any:
         """Run ``await fn(client)`` with a session from the pool (waits when all are busy)."""
@@ -168,8 +220,27 @@ class EnvRuntime:
 
     # -- control ------------------------------------------------------------------------------------------
 
+    @property
+    def serves_config(self) -> bool:
+        """Whether every server serves ``/config`` (servers we start always do)."""
+        return not self.remote or all(s.config for s in self.servers)
+
     def push_config(self, update: dict[str, Any]) -> list[dict[str, Any]]:
-        """``POST /config`` to every server; returns each server's snapshot and remembers the push."""
+        """``POST /config`` to every server; returns each server's snapshot and remembers the push.
+
+        A server without ``/config`` (a plain OpenEnv app) gets nothing: the update is skipped with one
+        warning naming the servers, and an empty list is returned.
+        """
+        if not self.serves_config:
+            if not self._warned_config:
+                missing = [s.url for s in self.servers if not s.config]
+                log.warning(
+                    "env servers %s serve no /config: reward config and schedule updates (%s) are NOT applied",
+                    ", ".join(missing),
+                    ", ".join(sorted(update)) or "none",
+                )
+                self._warned_config = True
+            return []
         snaps: list[dict[str, Any]] = list(self.provider.push_config(update))
         self.pushes.append({"update": update, "versions": [s.get("config_version") for s in snaps]})
         return snaps
@@ -177,6 +248,27 @@ class EnvRuntime:
     def get_config(self) -> list[dict[str, Any]]:
         """Every server's ``GET /config``."""
         return list(self.provider.get_config())
+
+    def check_seeds(self, seed: int, reset_kwargs: dict[str, Any]) -> str:
+        """Whether the env honours seeds (``honoured``, ``ignored``, ``not_reproducible``), probed in one session.
+
+        See :func:`~openenv_harness.rollout._foreign.seed_behaviour`; a result other than ``honoured`` is
+        logged as a warning naming the env.
+        """
+        declared = all(s.supports_seed for s in self.servers) if self.servers else True
+
+        async def go(client: Any) -> str:
+            return await seed_behaviour(client, seed, reset_kwargs, declared=declared)
+
+        result: str = self.run(self.with_session(go))
+        if result != SEEDS_HONOURED:
+            log.warning(
+                "env %r does not honour seeds (%s): the same seed is not the same task; results are not "
+                "reproducible and GRPO groups do not share a task",
+                self.env_id,
+                result,
+            )
+        return result
 
     def schema(self) -> dict[str, Any]:
         """The env's ``/schema`` (from the first server, or the class for in-process providers)."""

@@ -46,8 +46,24 @@ class ErrorCode(StrEnum):
     """Client side: the connection dropped while a request was in flight."""
     UNSUPPORTED = "UNSUPPORTED"
     """The server or environment does not support the requested operation."""
+    PROTOCOL_ERROR = "PROTOCOL_ERROR"
+    """Client side: the server's reply could not be understood (e.g. an observation that does not fit the
+    observation schema); an infrastructure error, never the policy's wrong answer."""
     INTERNAL = "INTERNAL"
     """An unexpected server-side failure (a bug); the server keeps serving."""
+
+
+OPENENV_CODES: dict[str, ErrorCode] = {
+    "CAPACITY_REACHED": ErrorCode.CAPACITY,
+    "EXECUTION_ERROR": ErrorCode.ENV_ERROR,
+    "FACTORY_ERROR": ErrorCode.ENV_ERROR,
+    "SESSION_ERROR": ErrorCode.INTERNAL,
+}
+"""OpenEnv 0.10's ``WSErrorCode`` values that differ from ours, and the code each means here.
+
+``INVALID_JSON``, ``UNKNOWN_TYPE`` and ``VALIDATION_ERROR`` are shared. An error read from the wire with one
+of these codes is raised with our code; the server's own code is kept in ``details["wire_code"]``.
+"""
 
 
 class EnvError(Exception):
@@ -74,10 +90,13 @@ class EnvError(Exception):
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> EnvError:
-        """Rebuild an error from the ``data`` object of an error frame or body."""
-        return cls(
-            str(data.get("code", ErrorCode.INTERNAL)), str(data.get("message", "")), data.get("details")
-        )
+        """Rebuild an error from the ``data`` object of an error frame or body (OpenEnv's codes mapped)."""
+        code = str(data.get("code", ErrorCode.INTERNAL))
+        details = data.get("details") if isinstance(data.get("details"), dict) else None
+        if code in OPENENV_CODES:
+            details = {**(details or {}), "wire_code": code}
+            code = OPENENV_CODES[code]
+        return cls(code, str(data.get("message", "")), details)
 
     def __repr__(self) -> str:
         return f"EnvError({self.code!s}, {self.message!r})"

@@ -61,7 +61,8 @@ def test_generic_adapter_numbers_enums_and_refusals():
     call = adapter_for("mcp-like", action_schema=mcp).to_action(
         '{"tool_name": "echo", "arguments": {"x": 1}}'
     )
-    assert call == {"tool_name": "echo", "arguments": {"x": 1}}
+    # the one-value enum is not the agent's to choose: it is filled in
+    assert call == {"type": "call_tool", "tool_name": "echo", "arguments": {"x": 1}}
     with pytest.raises(ValueError, match="env.action_field"):
         adapter_for("empty", action_schema={"properties": {}})
     with pytest.raises(ValueError, match="not a field"):
