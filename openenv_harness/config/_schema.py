@@ -211,6 +211,14 @@ class LearnerConfig:
         log_every: Learner steps between TRL log records.
         credit: ``episode`` (every turn shares the episode's advantage) or ``per_step`` (reward-to-go from
             the env's per-step credit; see :class:`CreditKind`).
+        curriculum: Draw each group's task with a curriculum sampler fed with every group's rewards (tasks
+            whose groups carry no signal are drawn less); ``taskset.sampler=curriculum`` does the same for a
+            taskset (see :mod:`openenv_harness.harness.plan`).
+        normalize: Per-env reward normalisation before advantages: ``none``, ``running``, ``minmax``,
+            ``percentile``, or ``auto`` (``running`` for a mixture, ``none`` for one env).
+        checkpoint_every: Learner steps between checkpoints (``grpo``; 0 = none); a killed run started again
+            in the same run dir continues from the last one (see :mod:`openenv_harness.harness.resume`).
+        resume: Continue from the run dir's last checkpoint when there is one (False: start over).
     """
 
     kind: LearnerKind = LearnerKind.grpo
@@ -227,6 +235,10 @@ class LearnerConfig:
     save_model: bool = False
     log_every: int = 1
     credit: CreditKind = CreditKind.episode
+    curriculum: bool = False
+    normalize: str = "auto"
+    checkpoint_every: int = 0
+    resume: bool = True
 
 
 @dataclass
@@ -344,6 +356,31 @@ class ServerConfig:
 
 
 @dataclass
+class MixtureEntry:
+    """One env of a mixture (``mixture: [{env: echo, weight: 1}, {env: arith, weight: 3}]``).
+
+    ``env``, ``taskset``, ``rubric`` and ``schedule`` each take either the name of a file of that config group
+    (``conf/env/echo.yaml``) or the group's fields inline; unset ones keep the run's own (``env``) or their
+    defaults (``taskset``: none, ``rubric``: the env's own, ``schedule``: none).
+
+    Attributes:
+        env: Env group name or fields.
+        taskset: Taskset group name or fields (None: the env's own generated tasks).
+        rubric: Rubric group name or fields.
+        schedule: Schedule group name or fields (its targets are pushed to this env's servers only).
+        weight: Share of GRPO groups drawn from this env (normalised over the mixture).
+        name: Name in logs and episodes (default: the env id; must be unique in the mixture).
+    """
+
+    env: Any = None
+    taskset: Any = None
+    rubric: Any = None
+    schedule: Any = None
+    weight: float = 1.0
+    name: Optional[str] = None
+
+
+@dataclass
 class Config:
     """The root config of ``python -m openenv_harness``."""
 
@@ -359,3 +396,4 @@ class Config:
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
+    mixture: list[MixtureEntry] = field(default_factory=list)

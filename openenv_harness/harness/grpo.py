@@ -13,6 +13,12 @@
 * A ``TrainerCallback.on_step_begin`` evaluates the schedules and pushes them to every server before the
   step's rollouts, so a step's rewards use that step's weights (``steps_per_generation`` is 1). Each step
   logs its wall time split into generation, environment and learner.
+* Which env and task a group gets is drawn at rollout time by the run's :class:`~.plan.GroupPlanner`
+  (mixture weights, fed curriculum); a single-env run without a curriculum follows TRL's dataset rows as
+  before. Its ``feed`` returns each episode's reward normalised per env (``learner.normalize``), which is
+  what ``env_reward`` hands TRL for the advantages; raw and normalised means are logged per env.
+* ``learner.checkpoint_every`` saves TRL checkpoints plus the harness state; a killed run restarted in the
+  same run dir resumes (:mod:`.resume`).
 * The TRL settings that matter on CPU (FACTS.md): ``use_cpu=True``, ``bf16=False``.
 """
 
@@ -21,11 +27,14 @@ from __future__ import annotations
 import math
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from ..config import Config, CreditKind, PolicyKind
-from ..rollout import EngineStats, Episode, HFPolicy, Task, initial_chat, resolve_model_path, run_episodes
+from ..rollout import EngineStats, Episode, HFPolicy, Task, initial_chat, resolve_model_path
 from .metrics import log_rollouts
+from .mixture import run_groups
+from .resume import restore_state, save_state
 from .suite_eval import due_during_training, run_suite_eval, suite_configured
 from .train import TrainContext
 
@@ -63,10 +72,11 @@ class EpisodeRollout:
         self.policy: HFPolicy | None = None
         self.last: list[Episode] = []
         self.timing: dict[str, float] = {}
+        self.calls_restored = 0  # the policy's sampling counter at the checkpoint a resumed run starts from
 
     def __call__(self, prompts: list[Any], trainer: Any) -> dict[str, Any]:
         """Run one episode per prompt with ``trainer.model``; return TRL's rollout dict."""
-        conf, rt = self.ctx.conf, self.ctx.runtime
+        conf = self.ctx.conf
         step = int(trainer.state.global_step)
         if self.policy is None or self.policy.model is not trainer.model:
             self.policy = HFPolicy(
@@ -78,27 +88,27 @@ class EpisodeRollout:
                 seed=conf.policy.seed,
                 batch_size=conf.policy.batch_size,
             )
-        tasks = [self.tasks[_row_of(p)] for p in prompts]
+            self.policy._calls = self.calls_restored
+        g = conf.learner.group_size
+        plan = self.ctx.planner()
+        groups = plan.draw(len(prompts) // g, rows=[_row_of(p) for p in prompts[::g]])
         t0, stats = time.monotonic(), EngineStats()
-        eps = rt.run(
-            run_episodes(
-                rt,
-                self.policy,
-                self.ctx.adapter,
-                tasks,
-                system_prompt=conf.policy.system_prompt,
-                max_turns=conf.env.max_turns,
-                temperature=conf.policy.temperature,
-                phase="train",
-                trace=True,
-                stats=stats,
-            )
+        eps = run_groups(
+            self.ctx.slots,
+            groups,
+            g,
+            [self.policy] * len(self.ctx.slots),
+            phase="train",
+            temperature=conf.policy.temperature,
+            trace=True,
+            stats=stats,
         )
         wall = time.monotonic() - t0
-        g = conf.learner.group_size
         for i, e in enumerate(eps):
             e.step, e.group = step, i // g
+        rewards = plan.feed(eps, g)
         log_rollouts(self.ctx, eps, step, stats, wall)
+        self.ctx.logger.scalars(plan.scalars(eps, rewards, g), step)
         self.last = eps
         self.timing = {"rollout_s": wall, "generation_s": stats.generation_s, "env_s": stats.env_s}
         out: dict[str, list[Any]] = {"prompt_ids": [], "completion_ids": [], "env_mask": []}
@@ -107,7 +117,7 @@ class EpisodeRollout:
             out["prompt_ids"].append(p)
             out["completion_ids"].append(c)
             out["env_mask"].append(m)
-        return {**out, "logprobs": None, "episode_reward": [e.reward for e in eps]}
+        return {**out, "logprobs": None, "episode_reward": rewards}
 
     def _tokens(self, prompt: Any, e: Episode) -> tuple[list[int], list[int], list[int]]:
         tr = e.trace
@@ -121,7 +131,7 @@ class EpisodeRollout:
 
 
 def env_reward(prompts: list[Any], completions: list[Any], episode_reward: list[Any], **_: Any) -> list[Any]:
-    """The reward function TRL calls: each episode's return from the env, ``None`` for errored episodes."""
+    """The reward function TRL calls: each episode's return (normalised per env), ``None`` for errors."""
     return [None if r is None else float(r) for r in episode_reward]
 
 
@@ -144,7 +154,8 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
 
-    tasks = ctx.train_tasks()
+    # TRL's rows are the first env's pool; a mixture's or curriculum's groups are drawn by the planner.
+    tasks = ctx.planner().pools[0]
     rows, prompts_seen = [], set()
     for i, obs in enumerate(ctx.first_prompts(tasks)):
         chat: list[dict[str, Any]] = initial_chat(ctx.adapter, obs, pcfg.system_prompt)
@@ -179,12 +190,15 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
         return lambda pc, _adapter: policy_of(m, pc, float(pc.temperature), step)
 
     suite = suite_configured(ctx.cfg)
-    if eval_tasks:
-        ctx.evaluate(policy_of(model, pcfg, conf.eval.temperature), eval_tasks, 0, "before")
-    if suite:
-        run_suite_eval(ctx, 0, suite_policy(model, 0))
-
     rollout = EpisodeRollout(ctx, tokenizer, tasks)
+    if ctx.resume is not None:  # the evals before training ran in the first process
+        rollout.calls_restored = restore_state(ctx, ctx.resume)
+    else:
+        if eval_tasks:
+            ctx.evaluate(policy_of(model, pcfg, conf.eval.temperature), eval_tasks, 0, "before")
+        if suite:
+            run_suite_eval(ctx, 0, suite_policy(model, 0))
+
     clock: dict[str, float] = {}
 
     class HarnessCallback(TrainerCallback):  # type: ignore[misc]
@@ -217,6 +231,12 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
             }
             logger.scalars(vals, max(0, int(state.global_step) - 1))  # TRL logs after the step it describes
 
+        def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            # TRL has written checkpoint-<step> (weights, optimizer, RNG); the harness state goes in last.
+            step = int(state.global_step)
+            calls = rollout.policy._calls if rollout.policy is not None else 0
+            save_state(ctx, Path(args.output_dir) / f"checkpoint-{step}", step, calls)
+
     peft_config = None
     if lcfg.lora:
         from peft import LoraConfig
@@ -235,14 +255,16 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
         num_generations=g,
         learning_rate=lcfg.lr,
         beta=lcfg.beta,
-        max_completion_length=pcfg.max_new_tokens * conf.env.max_turns,
+        max_completion_length=pcfg.max_new_tokens * max(s.conf.env.max_turns for s in ctx.slots),
         temperature=pcfg.temperature,
         top_p=pcfg.top_p,
         bf16=False,
         use_cpu=True,
         report_to="none",
         logging_steps=lcfg.log_every,
-        save_strategy="no",
+        save_strategy="steps" if lcfg.checkpoint_every > 0 else "no",
+        save_steps=max(1, lcfg.checkpoint_every),
+        save_total_limit=2,  # the newest may lack the harness state if the process died while saving
         activation_checkpointing=lcfg.gradient_checkpointing,  # TRL defaults it on; off is faster here
         seed=conf.experiment.seed,
         data_seed=conf.experiment.seed,
@@ -264,7 +286,7 @@ def run_grpo(ctx: TrainContext) -> dict[str, Any]:
         callbacks=[HarnessCallback()],
         rollout_func=rollout,
     )
-    trainer.train()
+    trainer.train(resume_from_checkpoint=None if ctx.resume is None else str(ctx.resume.checkpoint))
     done = int(trainer.state.global_step)
     ctx.metrics["steps"] = done
     if eval_tasks:

@@ -54,7 +54,9 @@ def log_rollouts(
 ) -> dict[str, float]:
     """Write a step's episodes and scalars (rewards, components, config seen, time split); returns them."""
     ctx.logger.episodes(episodes)
-    ctx.logger.reward_breakdown([e for e in episodes if e.error is None], step, ctx.conf.env.id)
+    for env in dict.fromkeys(e.env or ctx.conf.env.id for e in episodes):  # per env, in batch order
+        mine = [e for e in episodes if e.error is None and (e.env or ctx.conf.env.id) == env]
+        ctx.logger.reward_breakdown(mine, step, env)
     scalars = step_metrics(episodes, ctx.conf.learner.group_size, wall_s)
     scalars["time/generation_s"] = stats.generation_s
     scalars["time/env_s"] = stats.env_s

@@ -14,6 +14,7 @@ that learners read (``ctx.conf``); the DictConfig stays for the eval suite, whic
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,10 @@ from ..rollout import EnvAdapter, EnvRuntime, Policy, Task, adapter_for, first_o
 from ..rollout import summarize as summarize_episodes
 from ..rubric import config_update
 from .interrupts import graceful_shutdown
+from .mixture import EnvSlot, env_slots
+from .plan import GroupPlanner, curriculum_on, normalize_method, task_pool
 from .records import RunLogger, RunRecord, package_versions
+from .resume import ResumePoint
 from .schedules import Schedule, evaluate_targets, make_schedules, nest
 from .suite_eval import check_suite, suite_configured
 from .tasks import env_kwargs_of, heldout_tasks, train_tasks
@@ -52,7 +56,11 @@ def typed(cfg: DictConfig) -> Config:
 
 @dataclass
 class TrainContext:
-    """What a learner needs: config (raw and typed), servers, adapter, outputs, schedules."""
+    """What a learner needs: config (raw and typed), servers, adapter, outputs, schedules.
+
+    ``runtime``/``adapter``/``schedules`` are the first env's; ``slots`` holds every env of the run (one for
+    a single-env run), each with its own runtime, adapter and schedules (:mod:`.mixture`).
+    """
 
     cfg: DictConfig
     runtime: EnvRuntime
@@ -62,10 +70,36 @@ class TrainContext:
     run_dir: Path
     metrics: dict[str, Any] = field(default_factory=dict)
     pushed: list[dict[str, Any]] = field(default_factory=list)
+    slots: list[EnvSlot] = field(default_factory=list)
+    resume: ResumePoint | None = None
+    """The checkpoint this run continues from (None: a fresh run)."""
     conf: Config = field(init=False)
+    _planner: GroupPlanner | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.conf = typed(self.cfg)
+        if not self.slots:  # built by hand (tests): the one env of the config
+            slot = EnvSlot(self.conf.env.id, 1.0, self.cfg, self.conf, self.schedules)
+            slot.runtime, slot.adapter = self.runtime, self.adapter
+            self.slots = [slot]
+
+    @property
+    def mixed(self) -> bool:
+        """Whether the run trains on more than one env."""
+        return len(self.slots) > 1
+
+    def planner(self) -> GroupPlanner:
+        """The run's :class:`~.plan.GroupPlanner` (built on first use: task pools are drawn then)."""
+        if self._planner is None:
+            self._planner = GroupPlanner(
+                [s.name for s in self.slots],
+                [s.weight for s in self.slots],
+                [task_pool(s.conf) for s in self.slots],
+                [curriculum_on(s.conf) for s in self.slots],
+                self.conf.experiment.seed,
+                normalize_method(self.conf, len(self.slots)),
+            )
+        return self._planner
 
     def train_tasks(self) -> list[Task]:
         """The training task pool (see :func:`.tasks.train_tasks`)."""
@@ -76,26 +110,37 @@ class TrainContext:
         return heldout_tasks(self.conf, self.runtime, self.adapter, seen_prompts)
 
     def apply_schedules(self, step: int) -> dict[str, float]:
-        """Evaluate the schedules at ``step``, push them to every server, log values and effective config."""
-        if not self.schedules or step % max(1, self.conf.schedule.push_every) != 0:
+        """Evaluate each env's schedules at ``step``, push them to that env's servers, log values and config.
+
+        Tags are ``schedule/<path>`` and ``config/<path>`` (``schedule/<env>/<path>`` in a mixture).
+        """
+        if step % max(1, self.conf.schedule.push_every) != 0:
             return {}
-        values = evaluate_targets(self.schedules, step)
-        snaps = self.runtime.push_config(nest(values))
-        self.pushed.append(
-            {"step": step, "values": values, "versions": [s.get("config_version") for s in snaps]}
-        )
-        scalars = {f"schedule/{path}": v for path, v in values.items()}
-        if snaps:
-            effective = snaps[0].get("config", {})
-            for path in values:
-                node: Any = effective
-                for part in path.split("."):
-                    node = node.get(part) if isinstance(node, dict) else None
-                if isinstance(node, int | float):
-                    scalars[f"config/{path}"] = float(node)
-            scalars["config/version"] = float(snaps[0].get("config_version", 0))
-        self.logger.scalars(scalars, step)
-        return values
+        out: dict[str, float] = {}
+        for slot in self.slots:
+            if not slot.schedules:
+                continue
+            values = evaluate_targets(slot.schedules, step)
+            snaps = slot.rt.push_config(nest(values))
+            slot.pushed = dict(values)
+            entry = {"step": step, "values": values, "versions": [s.get("config_version") for s in snaps]}
+            prefix = ""
+            if self.mixed:
+                entry["env"], prefix = slot.name, f"{slot.name}/"
+            self.pushed.append(entry)
+            scalars = {f"schedule/{prefix}{path}": v for path, v in values.items()}
+            if snaps:
+                effective = snaps[0].get("config", {})
+                for path in values:
+                    node: Any = effective
+                    for part in path.split("."):
+                        node = node.get(part) if isinstance(node, dict) else None
+                    if isinstance(node, int | float):
+                        scalars[f"config/{prefix}{path}"] = float(node)
+                scalars[f"config/{prefix}version"] = float(snaps[0].get("config_version", 0))
+            self.logger.scalars(scalars, step)
+            out.update({f"{prefix}{k}": v for k, v in values.items()})
+        return out
 
     def evaluate(self, policy: Policy, tasks: list[Task], step: int, phase: str) -> dict[str, float]:
         """Greedy (``eval.temperature``) multi-turn episodes on ``tasks``; metrics logged under ``eval/``.
@@ -130,48 +175,70 @@ class TrainContext:
         return self.runtime.run(first_observations(self.runtime, tasks))
 
 
-def run_train(cfg: DictConfig) -> dict[str, Any]:
-    """Run ``mode=train`` with a composed config; returns the final metrics (also in ``run.json``)."""
+def run_train(cfg: DictConfig, policy: Policy | None = None) -> dict[str, Any]:
+    """Run ``mode=train`` with a composed config; returns the final metrics (also in ``run.json``).
+
+    Args:
+        cfg: The composed config.
+        policy: ``learner=collect`` only: act with this policy instead of building ``policy.kind``'s
+            (notebooks and tests that bring their own).
+    """
     schedules = make_schedules(OmegaConf.to_container(cfg.schedule.targets, resolve=True) or {})  # type: ignore[arg-type]
     conf = typed(cfg)
+    slots = env_slots(cfg, schedules)  # every env's groups and schedules checked before anything starts
     if conf.learner.kind == LearnerKind.grpo:
         from .grpo import check_config
 
-        check_config(conf)
+        for slot in slots:
+            check_config(slot.conf)
     if suite_configured(cfg):
         check_suite(cfg)
     with graceful_shutdown():
-        return _run(cfg, conf, schedules)
+        return _run(cfg, conf, slots, policy)
 
 
-def _run(cfg: DictConfig, conf: Config, schedules: dict[str, Schedule]) -> dict[str, Any]:
+def _run(cfg: DictConfig, conf: Config, slots: list[EnvSlot], policy: Policy | None) -> dict[str, Any]:
     """The run itself: record, servers, learner; the record and servers are closed however it ends."""
+    from .resume import prepare_resume
+
     run_dir = run_dir_of(cfg)
     record = RunRecord(
         name=conf.experiment.name,
         mode="train",
-        env=conf.env.id,
+        env="+".join(s.name for s in slots),
         config=OmegaConf.to_container(cfg, resolve=True, enum_to_str=True),  # type: ignore[arg-type]
         versions=package_versions(),
     )
     record.write(run_dir)
     _seed_everything(conf.experiment.seed)
+    # Before the logger opens its files: a resumed run cuts them back to its checkpoint.
+    resume = prepare_resume(run_dir, conf)
     logger = RunLogger(run_dir, tensorboard=conf.logger.tensorboard, episodes=conf.logger.episodes)
     t0 = time.monotonic()
     ctx: TrainContext | None = None
     try:
-        with EnvRuntime(cfg.runtime, conf.env.id, env_kwargs_of(conf), cfg.server) as rt:
-            record.servers = rt.urls
+        with contextlib.ExitStack() as stack:
+            for slot in slots:
+                sc = slot.conf
+                slot.runtime = stack.enter_context(
+                    EnvRuntime(cfg.runtime, sc.env.id, env_kwargs_of(sc), cfg.server)
+                )
+                record.servers.extend(slot.runtime.urls)
+            rt = slots[0].rt
             record.write(run_dir)  # a run that dies later still names its servers
-            initial = config_update(cfg.rubric)
-            if initial:
-                rt.push_config(initial)
-            adapter = adapter_for(conf.env.id, conf.env.action_field, rt.schema().get("action"))
-            ctx = TrainContext(cfg, rt, adapter, logger, schedules, run_dir)
+            for slot in slots:
+                initial = config_update(slot.cfg.rubric)
+                if initial:
+                    slot.rt.push_config(initial)
+                sc = slot.conf
+                slot.adapter = adapter_for(sc.env.id, sc.env.action_field, slot.rt.schema().get("action"))
+            ctx = TrainContext(
+                cfg, rt, slots[0].ad, logger, slots[0].schedules, run_dir, slots=slots, resume=resume
+            )
             if conf.learner.kind == LearnerKind.collect:
                 from .collect import run_collect
 
-                run_collect(ctx)
+                run_collect(ctx, policy)
             else:
                 from .grpo import run_grpo
 

@@ -68,6 +68,7 @@ from ._samplers import (
     Sampler,
     SequentialSampler,
     UniformSampler,
+    derive_seed,
     make_sampler,
     sampler_for,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "Sampler",
     "SequentialSampler",
     "UniformSampler",
+    "derive_seed",
     "main_validate",
     "make_sampler",
     "validate_taskset",
