@@ -23,6 +23,7 @@ from ._body import BodyLimit
 from ._executor import make_executor
 from ._http import error_response, http_endpoints, json_response, read_json
 from ._limits import ServerLimits
+from ._mcp_plain import PlainMCP
 from ._openapi import install_openapi
 from ._session import EnvFactory
 from ._sessions import SessionRegistry
@@ -171,6 +172,10 @@ def create_app(
     app.state.lifespan_hooks = hooks
     app.state.max_frame_bytes = max_frame_bytes
     app.state.limits = limits
+    # Plain JSON-RPC on POST /mcp (OpenEnv's validator and MCPToolClient); inside the body limit.
+    app.add_middleware(
+        PlainMCP, sessions=sessions, env_name=env_cls.name, registry=getattr(env_cls, "tool_registry", None)
+    )
     app.add_middleware(BodyLimit, max_bytes=max_frame_bytes, timeout_s=limits.body_timeout_s)
 
     app.router.routes.append(WebSocketRoute("/ws", WebSocketEndpoint(sessions, max_frame_bytes)))
