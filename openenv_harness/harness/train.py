@@ -225,6 +225,13 @@ def _run(cfg: DictConfig, conf: Config, slots: list[EnvSlot], policy: Policy | N
                 )
                 record.servers.extend(slot.runtime.urls)
             rt = slots[0].rt
+            if rt.remote:  # servers someone else runs: name them, and say whether seeds mean anything there
+                record.environment = {
+                    "id": conf.env.id,
+                    "foreign": rt.foreign,
+                    "servers": [s.identity() for s in rt.servers],
+                    "seeds": rt.check_seeds(conf.experiment.seed, dict(conf.env.reset_kwargs)),
+                }
             record.write(run_dir)  # a run that dies later still names its servers
             for slot in slots:
                 initial = config_update(slot.cfg.rubric)
