@@ -59,4 +59,5 @@ def run_collect(ctx: TrainContext, policy: Policy | None = None) -> dict[str, An
             p.close()
     ctx.metrics["last"] = dict(ctx.logger.last)
     ctx.metrics["groups_drawn"] = dict(zip(plan.names, plan.groups_drawn, strict=True))
+    ctx.metrics["planner"] = plan.state_dict()  # samplers' records (curriculum counters), normaliser
     return ctx.metrics

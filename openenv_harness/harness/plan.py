@@ -162,10 +162,10 @@ class GroupPlanner:
             nrm = [float(v) for i in idx if (v := normed[i]) is not None]
             if multi:
                 out[f"mixture/{name}/groups_drawn"] = float(self.groups_drawn[s])
-                if raw:
-                    out[f"mixture/{name}/reward_raw"] = statistics.fmean(raw)
-                if nrm:
-                    out[f"mixture/{name}/reward_norm"] = statistics.fmean(nrm)
+                for tag, vals in (("raw", raw), ("norm", nrm)):
+                    if vals:
+                        out[f"mixture/{name}/reward_{tag}"] = statistics.fmean(vals)
+                        out[f"mixture/{name}/reward_{tag}_std"] = statistics.pstdev(vals)
             sampler = self.samplers[s]
             if isinstance(sampler, CurriculumSampler):
                 c = sampler.counters()
