@@ -10,17 +10,23 @@ from openenv_harness.harness import read_scalars
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-ENVS = {
-    # env: extra overrides (short episodes; enough samples that a multi-turn episode occurs)
-    "coding": ["env.max_turns=2", "env.kwargs.max_turns=2", "policy.max_new_tokens=24"],
-    "wordle": ["env.max_turns=3", "env.kwargs.max_turns=3", "policy.max_new_tokens=8"],
-    "tools": ["env.max_turns=3", "policy.max_new_tokens=24", "learner.group_size=4"],
-    "support": ["env.max_turns=3", "policy.max_new_tokens=16"],
+RUNS = {
+    # run id: env and extra overrides (short episodes, short replies)
+    "coding": ("coding", ["env.max_turns=2", "env.kwargs.max_turns=2", "policy.max_new_tokens=24"]),
+    "wordle": ("wordle", ["env.max_turns=3", "env.kwargs.max_turns=3", "policy.max_new_tokens=8"]),
+    # Per-step credit from wordle's trajectory rubric: TRL takes (B, T) advantages from our subclass.
+    "wordle-per_step": (
+        "wordle",
+        ["env.max_turns=3", "env.kwargs.max_turns=3", "policy.max_new_tokens=8", "learner.credit=per_step"],
+    ),
+    "tools": ("tools", ["env.max_turns=2", "policy.max_new_tokens=24"]),
+    "support": ("support", ["env.max_turns=3", "policy.max_new_tokens=16"]),
 }
 
 
-@pytest.mark.parametrize("env", sorted(ENVS))
-def test_short_grpo_run_trains_on_whole_episodes(tmp_path, env):
+@pytest.mark.parametrize("run", sorted(RUNS))
+def test_short_grpo_run_trains_on_whole_episodes(tmp_path, run):
+    env, extra = RUNS[run]
     run_dir = tmp_path / "run"
     proc = subprocess.run(
         [
@@ -34,7 +40,7 @@ def test_short_grpo_run_trains_on_whole_episodes(tmp_path, env):
             "learner.groups_per_step=2",
             "learner.num_tasks=4",
             "policy.temperature=1.0",
-            *ENVS[env],
+            *extra,
             f"hydra.run.dir={run_dir}",
         ],
         cwd=tmp_path,
