@@ -425,4 +425,9 @@ def run_verify(cfg: DictConfig) -> int:
         tolerances={e.name: e.tolerance for e in suite.evals},
     )
     print(format_table(diffs))
+    for name, how in (stored_manifest.get("seeds") or {}).items():
+        if how != "honoured":  # agreement proves nothing when the same seed is not the same task
+            print(
+                f"note: eval {name}: the env does not honour seeds ({how}); this bundle is not reproducible"
+            )
     return 1 if diffs else 0
