@@ -2,7 +2,10 @@
 
 A thin ``@hydra.main`` around :func:`run`, which dispatches on ``mode`` to pure functions that take the
 composed config. Schemas are registered before Hydra composes, so every override is type-checked and a bad
-one fails before anything starts, naming the key.
+one fails before anything starts, naming the key. Mistakes found after composition but before anything starts
+(:class:`~openenv_harness.config.ConfigError`: a token variable that is not set, env kwargs or reward weights
+the env does not have; :class:`~openenv_harness.evals.EvalError`: verify/eval usage) end the job with one line
+``error: ...`` on stderr and exit code 1, not a traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from .config import register_configs
+from .config import ConfigError, apply_secrets, register_configs
 from .config._compose import CONF_DIR
 
 register_configs()
@@ -27,12 +30,34 @@ def run(cfg: DictConfig) -> Any:
 
     Returns:
         What the mode returns (a run record for ``train``, an exit code for ``validate``...).
+
+    Raises:
+        SystemExit: ``error: <one line naming the key>`` for a config or usage mistake.
     """
     mode = str(cfg.mode.value if hasattr(cfg.mode, "value") else cfg.mode)
+    try:
+        apply_secrets(cfg)  # tokens from token_env/token_file into <group>.token, in memory only
+        return _dispatch(cfg, mode)
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    except Exception as exc:
+        from .evals import EvalError  # imported here: only eval/verify need evals on the way in
+
+        if isinstance(exc, EvalError):
+            raise SystemExit(f"error: {exc}") from None
+        raise
+
+
+def _dispatch(cfg: DictConfig, mode: str) -> Any:
+    """Run ``mode`` (see :func:`run`)."""
     if mode in ("train", "eval") and cfg.env.get("url"):
         from .rollout._foreign import apply_env_url
 
         apply_env_url(cfg)  # env.url=URL: remote runtime, and a foreign env's id from its /metadata
+    if mode in ("train", "eval"):
+        from .rollout._versions import check_env_version
+
+        check_env_version(cfg)  # env.version=RANGE: refuse an env outside it before anything starts
     if mode == "train":
         from .harness.train import run_train
 

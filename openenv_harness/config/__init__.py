@@ -21,12 +21,15 @@ from ._schema import (
     ScheduleSpec,
     ServerConfig,
 )
+from ._secrets import REDACTED, ConfigError, apply_secrets, redact, redacted_yaml, resolve_token
 from ._store import GROUP_SCHEMAS, register_configs
 from ._taskset import TasksetConfig
 
 __all__ = [
     "GROUP_SCHEMAS",
+    "REDACTED",
     "Config",
+    "ConfigError",
     "EnvConfig",
     "EvalConfig",
     "ExperimentConfig",
@@ -45,6 +48,10 @@ __all__ = [
     "ScheduleSpec",
     "ServerConfig",
     "TasksetConfig",
+    "apply_secrets",
     "compose_config",
+    "redact",
+    "redacted_yaml",
     "register_configs",
+    "resolve_token",
 ]

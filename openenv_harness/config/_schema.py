@@ -252,7 +252,10 @@ class RuntimeConfig:
         urls: ``remote``: base URLs of already-running servers.
         startup_timeout_s: Health wait per server.
         step_timeout_s: Per-step budget sent to the server.
-        token: Orchestrator token for ``/config`` (None: no token).
+        token: Orchestrator token for ``/config`` (None: no token); accepted, but written as ``***`` everywhere:
+            prefer ``token_env`` or ``token_file`` (see :mod:`openenv_harness.config._secrets`).
+        token_env: Name of an environment variable holding the orchestrator token.
+        token_file: A file whose content (stripped) is the orchestrator token.
         options: Extra provider keyword arguments (e.g. docker image).
     """
 
@@ -263,6 +266,8 @@ class RuntimeConfig:
     startup_timeout_s: float = 60.0
     step_timeout_s: float = 30.0
     token: Optional[str] = None
+    token_env: Optional[str] = None
+    token_file: Optional[str] = None
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -345,7 +350,10 @@ class ServerConfig:
         port: TCP port (0 picks a free one; the chosen URL is printed).
         max_sessions: Session cap (``CAPACITY`` error beyond it).
         idle_timeout_s: Idle sessions are reaped after this many seconds.
-        token: Orchestrator token guarding ``/config``.
+        token: Orchestrator token guarding ``/config`` (written as ``***``; prefer ``token_env``/``token_file``).
+        token_env: Name of an environment variable holding the token (default ``OPENENV_HARNESS_TOKEN``'s
+            value is used when no spelling is given).
+        token_file: A file whose content (stripped) is the token.
     """
 
     host: str = "127.0.0.1"
@@ -353,6 +361,8 @@ class ServerConfig:
     max_sessions: int = 64
     idle_timeout_s: float = 300.0
     token: Optional[str] = None
+    token_env: Optional[str] = None
+    token_file: Optional[str] = None
 
 
 @dataclass

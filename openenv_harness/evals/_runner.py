@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
+from ..config import redacted_yaml
 from ._manifest import build_manifest, environment_identity, hash_tree, judges_of, weights_hash
 from ._metrics import aggregate
 from ._records import EpisodeLog
@@ -291,7 +292,7 @@ def execute(
         bundle = bundle or _bundle_dir(cfg, suite, identity)
         _check_identity(bundle, identity, bool(cfg.eval.get("resume", True)))
         (bundle / "suite.yaml").write_text(yaml.safe_dump(suite.to_dict(), sort_keys=False))
-        (bundle / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        (bundle / "config.yaml").write_text(redacted_yaml(cfg))  # tokens written as ***
         log_ = EpisodeLog(bundle / "episodes.jsonl")
         seeds: dict[str, str] = {}
         digests: dict[str, str | None] = {}
@@ -384,6 +385,11 @@ def _bundle_cfg(cfg: DictConfig) -> DictConfig:
     merged = OmegaConf.merge(stored, OmegaConf.from_dotlist(dotlist))
     assert isinstance(merged, DictConfig)
     merged.mode = cfg.mode
+    # The stored token is *** (never written): this command's own token spelling applies.
+    for group in ("runtime", "server"):
+        if group in merged and group in cfg:
+            for key in ("token", "token_env", "token_file"):
+                merged[group][key] = cfg[group].get(key)
     # Where to write is this command's choice, never the stored bundle's (that would resume into it).
     merged.eval.out = cfg.eval.get("out")
     merged.eval.bundle = None

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
-from ..config import Config, LearnerKind
+from ..config import Config, LearnerKind, redact
 from ..rollout import EnvAdapter, EnvRuntime, Policy, Task, adapter_for, first_observations, run_episodes
 from ..rollout import summarize as summarize_episodes
 from ..rubric import config_update
@@ -206,7 +206,7 @@ def _run(cfg: DictConfig, conf: Config, slots: list[EnvSlot], policy: Policy | N
         name=conf.experiment.name,
         mode="train",
         env="+".join(s.name for s in slots),
-        config=OmegaConf.to_container(cfg, resolve=True, enum_to_str=True),  # type: ignore[arg-type]
+        config=redact(cfg),  # tokens written as ***
         versions=package_versions(),
     )
     record.write(run_dir)
