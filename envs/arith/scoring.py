@@ -18,7 +18,7 @@ from typing import Any
 
 from openenv_harness.rubric import Rubric, WeightedSum
 from openenv_harness.rubric._text import action_text
-from rubrics.match import NumericMatch, extract_final_number
+from openenv_harness.rubrics.match import NumericMatch, extract_final_number
 
 NUMBER_RE = re.compile(r"(?<![\w.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?")
 _JUST_A_NUMBER = re.compile(r"^\s*(" + NUMBER_RE.pattern + r")\s*\.?\s*$")

@@ -36,7 +36,7 @@ from openenv_harness.sandbox import (
 )
 from openenv_harness.spec import EnvError, Environment, ErrorCode
 from openenv_harness.verify import CallReport, CallVerifier, Unit
-from rubrics.unit_tests import Compiles, PassFraction
+from openenv_harness.rubrics.unit_tests import Compiles, PassFraction
 
 from .models import CodingAction, CodingConfig, CodingObservation, CodingState
 from .tasks import CodingTask, CodingTasks

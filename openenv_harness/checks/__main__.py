@@ -1,7 +1,8 @@
 """``python -m openenv_harness.checks ENV_ID|URL [--oracle MODULE] [--served inprocess|ws] [--seeds 0 1 2]``.
 
 Prints the report and exits 1 when a check failed. Without ``--oracle`` the env's ``envs.<id>.oracle`` module
-is used when it exists. Given a URL (``http://HOST:PORT``), the env served there is checked over the wire in
+is used when it exists
+(``openenv_harness.envs.<id>.oracle``). Given a URL (``http://HOST:PORT``), the env served there is checked over the wire in
 one session (OpenEnv apps hold one session by default), whoever wrote it: seeds are then compared within
 that session. A plain OpenEnv server fails the checks of this project's extensions (``config_version`` in
 reset metadata, ``reward_components``), which the report names.
@@ -39,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check_url(args.env, oracle, args.seeds)
     if oracle is None:
         try:
-            if importlib.util.find_spec(f"envs.{args.env}.oracle") is not None:
-                oracle = f"envs.{args.env}.oracle"
+            if importlib.util.find_spec(f"openenv_harness.envs.{args.env}.oracle") is not None:
+                oracle = f"openenv_harness.envs.{args.env}.oracle"
         except ModuleNotFoundError:  # the env does not live in envs/
             pass
     from ..spec import spec

@@ -7,10 +7,11 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from .._layout import data_root
 from ._store import register_configs
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-"""The ``conf/`` tree shipped next to the package (editable installs and the source tree)."""
+CONF_DIR = data_root() / "conf"
+"""The shipped ``conf/`` tree: the checkout's, or the copy inside an installed wheel (``_data/conf``)."""
 
 
 def compose_config(overrides: list[str] | None = None, config_dir: str | Path | None = None) -> DictConfig:

@@ -84,6 +84,8 @@ class EnvConfig:
             ``runtime.provider=remote``, ``runtime.urls=[url]``. When the server is not one of our registered
             envs, the run drives it as a foreign env (untyped clients and the generic adapter from its
             ``/schema``; ``env.id`` becomes its ``/metadata`` name unless you give an unregistered id).
+        version: A PEP 440 range (``">=0.1,<0.2"``) the env's version must satisfy (the class's ``version``,
+            or each remote server's ``/metadata`` version); a run outside it is refused before it starts.
     """
 
     id: str = MISSING
@@ -92,6 +94,7 @@ class EnvConfig:
     reset_kwargs: dict[str, Any] = field(default_factory=dict)
     max_turns: int = 8
     url: Optional[str] = None
+    version: Optional[str] = None
 
 
 @dataclass

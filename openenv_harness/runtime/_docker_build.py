@@ -42,8 +42,8 @@ _PY = "3.11"
 _DEBOOTSTRAP_PACKAGES = "python3,python3-venv,ca-certificates"
 # Part of the base recipe: changing what is trimmed changes the image, so it changes the hash too.
 _TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale")
-_SOURCE_DIRS = ("openenv_harness", "envs", "rubrics")
-_SOURCE_FILES = ("pyproject.toml", "README.md")
+_SOURCE_DIRS = ("openenv_harness", "envs", "rubrics", "conf", "tasksets")
+_SOURCE_FILES = ("pyproject.toml", "setup.py", "README.md")
 
 
 @dataclass(frozen=True)

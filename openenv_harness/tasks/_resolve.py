@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._layout import data_root
 from ._manifest import MANIFEST_NAME, EnvironmentEntry, Manifest, ManifestError, ManifestIssue, load_manifest
 
 _HF_PREFIX = "hf://datasets/"
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PROJECT_ROOT = data_root()  # the checkout, or the wheel's _data (shipped tasksets/)
 _SKIP_DIRS = {".git", ".cache", ".huggingface", "__pycache__"}
 
 

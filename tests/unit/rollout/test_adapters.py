@@ -17,7 +17,7 @@ def test_shipped_envs_declare_their_adapter_beside_them():
         ad = adapter_for(env_id)
         assert isinstance(ad, EnvAdapter) and isinstance(ad, TextAdapter), env_id
         assert ad.env_id == env_id and ad.success_component == success
-        assert ad.baseline.__module__ == f"envs.{env_id}.adapter", "declared in the env's own package"
+        assert ad.baseline.__module__ == f"openenv_harness.envs.{env_id}.adapter", "declared beside the env"
 
 
 def test_an_explicit_adapter_entry_point_wins():

@@ -105,7 +105,7 @@ def test_describe_judges_for_bundle_manifests():
     assert set(out) == {"judge", "tool"}
     assert out["judge"]["model"] == "m1" and out["judge"]["temperature"] == 0.2
     assert (
-        out["judge"]["type"] == "rubrics.judge.ReferenceJudge"
+        out["judge"]["type"] == "openenv_harness.rubrics.judge.ReferenceJudge"
         and "Reference answer" in out["judge"]["prompt_template"]
     )
     assert out["tool"]["tool"] == "grade"
