@@ -14,9 +14,9 @@
 * **Tool calls:** an action with a tool-name field and an arguments object (OpenEnv's MCP ``CallToolAction``:
   ``tool_name`` + ``arguments``) is a tool call; replies may also use the common spellings
   ``{"tool"|"name": ..., "args"|"arguments": {...}}`` (arguments may be a JSON string, as OpenAI writes them).
-* **Baseline:** a fixed, schema-valid action: text fields repeat the observation's first text field, an
-  integer field takes the first of the observation's ``legal_actions`` when there is such a list, else its
-  minimum; enums their first value (never the oracle).
+* **Baseline:** a fixed, schema-valid action: the first entry of an observation list named ``legal*``
+  (``legal_actions``, ``legal_moves``) when its type fits, else text fields repeat the observation's first text
+  field, numbers take their minimum, enums their first value (never the oracle).
 """
 
 from __future__ import annotations
@@ -199,15 +199,15 @@ class GenericAdapter:
     def scripted(self, obs: dict[str, Any], chat: list[dict[str, str]]) -> str:
         """A fixed, schema-valid reply (see the module docstring)."""
         text = _first_text(obs)
+        legal = next((v for k, v in obs.items() if k.startswith("legal") and isinstance(v, list) and v), None)
         if self.text_field and not self.tool_call:
-            return text
-        legal = obs.get("legal_actions")
+            return str(legal[0]) if legal and isinstance(legal[0], str) else text
         action: dict[str, Any] = {}
         for name in self.required or tuple(self.properties)[:1]:
             if name in self.fixed:
                 continue
             prop = self.properties[name]
-            if isinstance(legal, list) and legal and _schema_type(prop, self.defs) == "integer":
+            if legal and isinstance(legal[0], int) and _schema_type(prop, self.defs) == "integer":
                 action[name] = legal[0]
             else:
                 action[name] = example(prop, self.defs, text)

@@ -1,7 +1,7 @@
 """The generic adapter on pydantic-made schemas: nested models, enums via $ref, constants, MCP tool calls."""
 
 import json
-from enum import Enum
+from enum import StrEnum
 
 import pytest
 from pydantic import BaseModel, Field
@@ -10,7 +10,7 @@ from openenv_harness.rollout import GenericAdapter
 from openenv_harness.rollout._jsonschema import coerce, type_of
 
 
-class Colour(str, Enum):
+class Colour(StrEnum):
     red = "red"
     blue = "blue"
 
@@ -94,3 +94,12 @@ def test_type_of_and_coerce_edge_cases():
     assert type_of({"const": 3}) == "integer"
     assert coerce("x", {"type": "integer"}, {}) == "x"  # left for the server to refuse
     assert coerce("TRUE", {"type": "boolean"}, {}) is True
+
+
+def test_scripted_baseline_plays_a_listed_legal_move():
+    class Move(BaseModel):
+        move: str
+
+    ad = _adapter(Move)
+    assert ad.scripted({"fen": "8/8/8 w", "legal_moves": ["e2e4", "d2d4"]}, []) == "e2e4"
+    assert ad.scripted({"fen": "8/8/8 w"}, []) == "8/8/8 w"
