@@ -1,6 +1,7 @@
 """Config schemas of the harness and their registration in Hydra's ConfigStore."""
 
 from ._compose import compose_config
+from ._preflight import check_env_kwargs, check_reward_update, check_run_config
 from ._schema import (
     Config,
     CreditKind,
@@ -49,6 +50,9 @@ __all__ = [
     "ServerConfig",
     "TasksetConfig",
     "apply_secrets",
+    "check_env_kwargs",
+    "check_reward_update",
+    "check_run_config",
     "compose_config",
     "redact",
     "redacted_yaml",

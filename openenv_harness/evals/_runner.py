@@ -31,7 +31,8 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from ..config import redacted_yaml
+from ..config import check_env_kwargs, check_reward_update, check_run_config, redacted_yaml
+from ..rubric import RUBRIC_KWARG
 from ._manifest import build_manifest, environment_identity, hash_tree, judges_of, weights_hash
 from ._metrics import aggregate
 from ._records import EpisodeLog
@@ -202,6 +203,18 @@ def _run_one(
     return seeds, digest, [s.identity() for s in runtime.servers]
 
 
+def _check_spec(spec: EvalSpec, cfg: DictConfig | None) -> None:
+    """Check one eval's env kwargs and reward config against its env (``cfg``: the eval came from it)."""
+    if cfg is not None:  # the one eval of env/rubric/schedule: name their keys
+        if not (cfg.env.get("url") or str(cfg.runtime.get("provider")) == "remote"):
+            check_run_config(cfg)
+        return
+    where = f"eval.suite.{spec.name}"
+    check_env_kwargs(spec.env, spec.env_kwargs, f"{where}.env_kwargs")
+    if RUBRIC_KWARG not in spec.env_kwargs:  # a custom rubric tree defines its own components
+        check_reward_update(spec.env, spec.reward_config, lambda path: f"{where}.reward_config.{path}")
+
+
 def _policy_cfg(cfg: DictConfig, spec: EvalSpec) -> DictConfig:
     """The policy config with the eval's sampling parameters (temperature, top_p, max_new_tokens) applied."""
     pc = OmegaConf.create(OmegaConf.to_container(cfg.policy, resolve=True))
@@ -264,6 +277,9 @@ def execute(
     suite = suite_from_cfg(cfg)
     if not suite.evals:
         raise EvalError("the suite has no evals: name one with eval=SUITE or configure env=...")
+    from_cfg = not cfg.eval.get("suite")
+    for s in suite.evals:  # kwargs and reward weights the env does not have: refused before anything starts
+        _check_spec(s, cfg if from_cfg else None)
     plans = {spec.name: tasks_for(spec) for spec in suite.evals}
     adapters = {
         s.name: adapter_for(

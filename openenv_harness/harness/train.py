@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
-from ..config import Config, LearnerKind, redact
+from ..config import Config, ConfigError, LearnerKind, check_run_config, redact
 from ..rollout import EnvAdapter, EnvRuntime, Policy, Task, adapter_for, first_observations, run_episodes
 from ..rollout import summarize as summarize_episodes
 from ..rubric import config_update
@@ -183,16 +183,23 @@ def run_train(cfg: DictConfig, policy: Policy | None = None) -> dict[str, Any]:
         policy: ``learner=collect`` only: act with this policy instead of building ``policy.kind``'s
             (notebooks and tests that bring their own).
     """
-    schedules = make_schedules(OmegaConf.to_container(cfg.schedule.targets, resolve=True) or {})  # type: ignore[arg-type]
-    conf = typed(cfg)
-    slots = env_slots(cfg, schedules)  # every env's groups and schedules checked before anything starts
-    if conf.learner.kind == LearnerKind.grpo:
-        from .grpo import check_config
+    try:  # every mistake found here is one line naming the key (ConfigError), before anything starts
+        schedules = make_schedules(OmegaConf.to_container(cfg.schedule.targets, resolve=True) or {})  # type: ignore[arg-type]
+        conf = typed(cfg)
+        slots = env_slots(cfg, schedules)  # every env's groups and schedules checked before anything starts
+        for slot in slots:  # env kwargs, reward weights and schedule targets against the env itself
+            check_run_config(slot.cfg, f"mixture {slot.name}: " if len(slots) > 1 else "")
+        if conf.learner.kind == LearnerKind.grpo:
+            from .grpo import check_config
 
-        for slot in slots:
-            check_config(slot.conf)
-    if suite_configured(cfg):
-        check_suite(cfg)
+            for slot in slots:
+                check_config(slot.conf)
+        if suite_configured(cfg):
+            check_suite(cfg)
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     with graceful_shutdown():
         return _run(cfg, conf, slots, policy)
 
