@@ -150,6 +150,8 @@ class _Wave:
         self.chats: list[Chat] = [[] for _ in tasks]
         self.last_obs: list[dict[str, Any]] = [{} for _ in tasks]
         self.clients: list[Any] = []
+        # Read once: attribute access on an OmegaConf node costs more than a step's own engine work.
+        self.step_timeout_s = float(runtime.cfg.step_timeout_s)
 
     async def run(self, max_turns: int, temperature: float | None) -> list[Episode]:
         free = await self.runtime.pool()
@@ -214,7 +216,7 @@ class _Wave:
             ep.invalid_action = f"PARSE_ERROR: {exc}"
             return
         try:
-            obs = await self.clients[i].step(action, timeout_s=self.runtime.cfg.step_timeout_s)
+            obs = await self.clients[i].step(action, timeout_s=self.step_timeout_s)
         except EnvError as exc:
             if str(exc.code).startswith(POLICY_FAULTS):
                 ep.invalid_action = _describe(exc)

@@ -13,7 +13,10 @@ def policy():
 
 
 def test_two_turns_give_model_tokens_env_tokens_model_tokens(policy):
-    chat = [{"role": "system", "content": "Answer with a number."}, {"role": "user", "content": "What is 2 + 2?"}]
+    chat = [
+        {"role": "system", "content": "Answer with a number."},
+        {"role": "user", "content": "What is 2 + 2?"},
+    ]
     trace = TokenTrace()
     (first,) = policy.generate_traced([chat], [trace])
     n1 = len(trace.completion_ids)

@@ -27,7 +27,8 @@ def test_shipped_manifests_parse() -> None:
     root = Path(__file__).resolve().parents[3] / "tasksets"
     assert load_manifest(root / "arith").entry("arith").openenv.hidden_columns == ["answer"]
     he = load_manifest(root / "humaneval").entry("coding")
-    assert set(he.openenv.hidden_columns) == {"test", "canonical_solution"}
+    # The converted (args, expected) cases are ground truth too (the verifier grades with them).
+    assert set(he.openenv.hidden_columns) == {"test", "canonical_solution", "cases"}
 
 
 def _openenv(**changes: Any) -> dict[str, Any]:
