@@ -99,7 +99,9 @@ def main() -> None:
 
     with Sandbox(SandboxConfig(mode="none")) as none_box, Sandbox() as box, Sandbox() as sess:
         assert box.run("print(1)").stdout == "1\n"
-        assert sess.run_session("print(1)").stdout == "1\n" and sess.run_session("true", "bash").exit_code == 0
+        assert (
+            sess.run_session("print(1)").stdout == "1\n" and sess.run_session("true", "bash").exit_code == 0
+        )
         rows = _interleaved(
             {
                 "bare python -I -S print(1)": bare,
@@ -125,7 +127,9 @@ def main() -> None:
     verdict = "PASS" if p50 < TARGET_P50_MS else "FAIL"
     print(f"target: bwrap print(1) p50 < {TARGET_P50_MS} ms -> {p50:.2f} ms {verdict}")
     s_verdict = "PASS" if session_p50 < TARGET_SESSION_P50_MS else "FAIL"
-    print(f"target: warm session print(1) p50 < {TARGET_SESSION_P50_MS} ms -> {session_p50:.2f} ms {s_verdict}")
+    print(
+        f"target: warm session print(1) p50 < {TARGET_SESSION_P50_MS} ms -> {session_p50:.2f} ms {s_verdict}"
+    )
     out = {
         "bench": "sandbox",
         "target_p50_ms": TARGET_P50_MS,

@@ -26,6 +26,7 @@ import uuid
 from typing import Any, Literal
 
 from openenv_harness.rubric import RewardResult, WeightedSum, check_reward_config
+from openenv_harness.rubrics.unit_tests import Compiles, PassFraction
 from openenv_harness.sandbox import (
     ExecResult,
     Sandbox,
@@ -36,7 +37,6 @@ from openenv_harness.sandbox import (
 )
 from openenv_harness.spec import EnvError, Environment, ErrorCode
 from openenv_harness.verify import CallReport, CallVerifier, Unit
-from openenv_harness.rubrics.unit_tests import Compiles, PassFraction
 
 from .models import CodingAction, CodingConfig, CodingObservation, CodingState
 from .tasks import CodingTask, CodingTasks

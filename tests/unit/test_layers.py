@@ -54,7 +54,12 @@ def _edges() -> list[tuple[str, str, str]]:
 def test_no_import_runs_back_up_the_layers():
     seen = {(src, dst.split(".")[0]) for src, dst, _ in _edges()}
     # The parser sees the real edges (relative, absolute and lazy imports), so the checks below can fail.
-    assert {("evals", "rollout"), ("harness", "rollout"), ("rollout", "runtime"), ("harness", "evals")} <= seen
+    assert {
+        ("evals", "rollout"),
+        ("harness", "rollout"),
+        ("rollout", "runtime"),
+        ("harness", "evals"),
+    } <= seen
     bad = [
         f"{where}: {src} imports {dst}"
         for src, dst, where in _edges()

@@ -10,7 +10,9 @@ from openenv_harness.spec import spec
 
 def test_local_env_version_in_and_out_of_range():
     version = spec("arith").load().version
-    assert check_env_version(compose_config(["env=arith", f"env.version='=={version}'"])) == {"local": version}
+    assert check_env_version(compose_config(["env=arith", f"env.version='=={version}'"])) == {
+        "local": version
+    }
     assert check_env_version(compose_config(["env=arith"])) == {}  # unset: no check
     with pytest.raises(ValueError, match=r"outside env.version='>=99': local serves 0\.1\.0"):
         check_env_version(compose_config(["env=arith", "env.version='>=99'"]))
