@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from envs.coding import CodingAction, CodingEnvironment
-from envs.coding.tasks import _humaneval_rows
+from openenv_harness.envs.coding import CodingAction, CodingEnvironment
+from openenv_harness.envs.coding.tasks import _humaneval_rows
 
 
 def _episode_local(env: CodingEnvironment, row: dict[str, Any]) -> tuple[str, float, dict[str, float]]:

@@ -66,7 +66,7 @@ def _interleaved(cases: dict[str, Callable[[], Any]], n: int, warmup: int = 5) -
 
 def _grading(box: Sandbox, n: int) -> dict[str, float]:
     """Time grading the reference solution of ``n`` tasks (every one must pass all its units)."""
-    from envs.coding.tasks import CodingTasks
+    from openenv_harness.envs.coding.tasks import CodingTasks
     from openenv_harness.verify import CallVerifier
 
     tasks = CodingTasks("tasksets/humaneval")

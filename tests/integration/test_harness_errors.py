@@ -50,8 +50,16 @@ class FlakyInGroups(FlakyArith):
         return next(self.steps) % 4
 
 
-register("flaky_arith", f"{__name__}:FlakyArith")
-register("flaky_groups", f"{__name__}:FlakyInGroups")
+@pytest.fixture(autouse=True)
+def flaky_envs():
+    """Registered for these tests only: other tests walk every registered env (e.g. the Gymnasium checker)."""
+    from openenv_harness.spec import _registry
+
+    register("flaky_arith", f"{__name__}:FlakyArith")
+    register("flaky_groups", f"{__name__}:FlakyInGroups")
+    yield
+    for name in ("flaky_arith", "flaky_groups"):
+        _registry._registry.pop(name, None)
 
 
 def _runtime() -> EnvRuntime:

@@ -59,7 +59,9 @@ def test_grpo_three_steps_with_schedule(tmp_path):
         "reward/component/correct",
         "reward/component/format",
         "grpo/zero_signal_group_frac",
-        "rollout/completions_per_s",
+        "rollout/turns_per_s",
+        "rollout/error_rate",
+        "time/generation_s",
     ):
         assert len(scalars[tag]) == 3, tag
     # Held-out eval before training, after every learner step (eval.every_n_steps=1) and after training.

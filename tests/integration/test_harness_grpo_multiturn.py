@@ -13,8 +13,8 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 RUNS = {
     # run id: env and extra overrides (short episodes, short replies)
     "coding": ("coding", ["env.max_turns=2", "env.kwargs.max_turns=2", "policy.max_new_tokens=24"]),
-    "wordle": ("wordle", ["env.max_turns=3", "env.kwargs.max_turns=3", "policy.max_new_tokens=8"]),
-    # Per-step credit from wordle's trajectory rubric: TRL takes (B, T) advantages from our subclass.
+    # Wordle with per-step credit from its trajectory rubric: TRL takes (B, T) advantages from our subclass
+    # (episode credit is what the other envs run).
     "wordle-per_step": (
         "wordle",
         ["env.max_turns=3", "env.kwargs.max_turns=3", "policy.max_new_tokens=8", "learner.credit=per_step"],

@@ -98,7 +98,9 @@ def test_bad_arguments_fail_fast_with_a_clear_message(args: list[str], needle: s
 
 
 def test_shutdown_does_not_wait_for_a_stuck_sync_env_call() -> None:
-    proc, url, _ = start("--env", "envs.echo:SyncEchoEnvironment", "--env-kwargs", '{"max_steps": 9}')
+    proc, url, _ = start(
+        "--env", "openenv_harness.envs.echo:SyncEchoEnvironment", "--env-kwargs", '{"max_steps": 9}'
+    )
     try:
         with connect(url.replace("http", "ws") + "/ws") as ws:
             ws.send(json.dumps({"type": "reset"}))
@@ -122,7 +124,7 @@ def _threads(pid: int) -> int:
         return int(next(line for line in f if line.startswith("Threads:")).split()[1])
 
 
-@pytest.mark.parametrize("env", ["echo", "envs.echo:SyncEchoEnvironment"])
+@pytest.mark.parametrize("env", ["echo", "openenv_harness.envs.echo:SyncEchoEnvironment"])
 def test_thread_count_does_not_grow_with_sessions(env: str) -> None:
     import asyncio
 

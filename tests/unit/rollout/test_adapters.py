@@ -5,6 +5,17 @@ from openenv_harness.rollout import EnvAdapter, GenericAdapter, TextAdapter, ada
 from openenv_harness.spec import register
 
 
+@pytest.fixture(autouse=True)
+def _forget_test_registrations():
+    """Envs registered here are for these tests only (other tests walk every registered env)."""
+    from openenv_harness.spec import _registry
+
+    before = set(_registry._registry)
+    yield
+    for name in set(_registry._registry) - before:
+        _registry._registry.pop(name, None)
+
+
 def test_shipped_envs_declare_their_adapter_beside_them():
     for env_id, success in [
         ("echo", None),
