@@ -16,7 +16,7 @@ import pytest
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
-# The run takes ~13 min on a quiet 2-core machine (pytest-timeout's default is 10 min).
+# The run takes ~10 min on a quiet 2-core machine (pytest-timeout's default is 10 min).
 @pytest.mark.timeout(1800)
 def test_grpo_improves_heldout_success_within_two_turns(tmp_path):
     run_dir = tmp_path / "run"
