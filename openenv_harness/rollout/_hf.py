@@ -114,9 +114,7 @@ class HFPolicy(Policy):
     ) -> list[str]:
         """Async generation; with ``traces``, each chat's tokens are recorded in its trace."""
         if traces is None:
-            return await asyncio.to_thread(
-                self.generate, chats, temperature=temperature, max_new_tokens=max_new_tokens
-            )
+            return await super().agenerate(chats, temperature=temperature, max_new_tokens=max_new_tokens)
         return await asyncio.to_thread(self.generate_traced, chats, traces, temperature, max_new_tokens)
 
     def generate_traced(
