@@ -260,6 +260,9 @@ class RuntimeConfig:
         token_env: Name of an environment variable holding the orchestrator token.
         token_file: A file whose content (stripped) is the orchestrator token.
         options: Extra provider keyword arguments (e.g. docker image).
+        target: The taskset's runtime target this runtime was set up for (set by the harness from the
+            manifest, never by hand: kind, image/package/url, limits, secret names, and what the env said
+            about itself); empty without a taskset. Recorded in run records and bundle manifests.
     """
 
     provider: str = "local"
@@ -272,6 +275,7 @@ class RuntimeConfig:
     token_env: Optional[str] = None
     token_file: Optional[str] = None
     options: dict[str, Any] = field(default_factory=dict)
+    target: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
