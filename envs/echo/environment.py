@@ -57,6 +57,7 @@ class SyncEchoEnvironment(Environment[EchoAction, EchoObservation]):
         max_steps: Steps after which the episode is done.
         crash_on: A message that makes ``step`` raise (to test that a crashing env never takes a server down).
         sleep_on: A message prefix ``sleep:<seconds>`` makes ``step`` sleep that long (to test timeouts).
+        step_delay_s: Seconds every ``step`` takes (to keep episodes in flight in fault tests).
     """
 
     name = "echo-sync"
@@ -67,11 +68,18 @@ class SyncEchoEnvironment(Environment[EchoAction, EchoObservation]):
     state_type = EchoState
     config_type = EchoConfig
 
-    def __init__(self, max_steps: int = 5, crash_on: str | None = "__crash__", sleep_on: bool = True) -> None:
+    def __init__(
+        self,
+        max_steps: int = 5,
+        crash_on: str | None = "__crash__",
+        sleep_on: bool = True,
+        step_delay_s: float = 0.0,
+    ) -> None:
         super().__init__()
         self.max_steps = max_steps
         self.crash_on = crash_on
         self.sleep_on = sleep_on
+        self.step_delay_s = step_delay_s
         self._state = EchoState()
         self._done = True
 
@@ -105,7 +113,7 @@ class SyncEchoEnvironment(Environment[EchoAction, EchoObservation]):
                 raise EnvError(
                     ErrorCode.VALIDATION_ERROR, f"message {action.message!r}: expected sleep:<seconds>"
                 ) from None
-        return 0.0
+        return self.step_delay_s
 
     def _apply(self, action: EchoAction) -> EchoObservation:
         self._state.step_count += 1
@@ -132,6 +140,7 @@ class EchoEnvironment(SyncEchoEnvironment):
         max_steps: Steps after which the episode is done.
         crash_on: A message that makes ``step`` raise (to test that a crashing env never takes a server down).
         sleep_on: A message prefix ``sleep:<seconds>`` makes ``step`` sleep that long (to test timeouts).
+        step_delay_s: Seconds every ``step`` takes (to keep episodes in flight in fault tests).
     """
 
     name = "echo"

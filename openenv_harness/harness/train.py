@@ -272,6 +272,10 @@ def _run(cfg: DictConfig, conf: Config, slots: list[EnvSlot], policy: Policy | N
             record.steps = int(ctx.metrics.get("steps", 0))
             record.metrics = {k: v for k, v in ctx.metrics.items() if k != "policy"}
             record.metrics["schedule_pushes"] = ctx.pushed
+            # Env servers restarted after a crash (local provider); their in-flight episodes are errors.
+            record.metrics["server_restarts"] = sum(
+                int(getattr(s.rt.provider, "restarts", 0)) for s in ctx.slots
+            )
             record.policy = dict(ctx.metrics.get("policy", {}))
         record.write(run_dir)
     _print_outcome(run_dir, record)

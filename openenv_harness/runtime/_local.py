@@ -8,7 +8,10 @@ when a server dies.
 
 Crashes. :meth:`~LocalProcessProvider.crashed` lists servers whose process has exited. With
 ``restart_crashed=True`` (the default) a dead server is restarted, on the same port when it is still free,
-the next time a client is handed to it or reconnects to it. A client whose server died mid-episode gets
+the next time a client is handed to it or reconnects to it, or a config is pushed or read. Before it is
+handed out it is sent the merged config updates its predecessor had been pushed
+(:attr:`~openenv_harness.runtime.Provider.config_sent`): a restart never silently reverts reward weights to the
+env's defaults (its ``config_version`` does restart from 1). A client whose server died mid-episode gets
 ``CONNECTION_LOST`` for that episode; its next ``reset`` reconnects (to the restarted server or another one of
 the pool) and works: that is what "recovers" means here. Episodes are never migrated: their state died with
 the process.
@@ -38,6 +41,7 @@ from typing import Any
 
 import httpx
 
+from ..client import ControlAPI
 from ..client._control import shared_ssl_context
 from ..spec import EnvError, ErrorCode
 from ._provider import TOKEN_VAR, Provider, track_live
@@ -162,6 +166,7 @@ class LocalProcessProvider(Provider):
         self._logdir: str | None = None
         self._restart_lock = threading.Lock()
         self._spawns = 0
+        self._restart_count = 0
 
     @property
     def env_var_names(self) -> list[str]:
@@ -305,14 +310,68 @@ class LocalProcessProvider(Provider):
             fresh.restarts = server.restarts + 1
             try:
                 self._wait_servers([fresh], max(1.0, deadline - time.monotonic()))
+                self._replay_config(fresh)
             except BaseException:
                 fresh.kill(grace_s=0.5)
                 raise
             self._servers[index] = fresh
+            self._restart_count += 1
+            self._drop_control(server.url)
             urls = list(self._urls)
             urls[index] = fresh.url
             self._urls = urls
             return fresh.url
+
+    def _replay_config(self, server: _Server) -> None:
+        """Send a restarted server every config update its predecessor had (it starts from the defaults)."""
+        update = self.config_sent
+        if not update:
+            return
+        api = ControlAPI(server.url, token=self.token)
+        try:
+            api.push_config(update)
+        except EnvError as exc:
+            raise RuntimeError(
+                f"server {server.index} restarted but refused its config again: {exc}"
+            ) from exc
+        finally:
+            api.close()
+
+    @property
+    def restarts(self) -> int:
+        """How many times servers were restarted after a crash, over the provider's life."""
+        return self._restart_count
+
+    def restart_crashed_servers(self) -> list[int]:
+        """Restart every crashed server now (when ``restart_crashed``); returns their indices.
+
+        Raises:
+            EnvError: ``CONNECTION_LOST`` when a restart fails (with the server's log).
+        """
+        if not self.restart_crashed:
+            return []
+        indices = self.crashed()
+        for index in indices:
+            self._restart_or_raise(index)
+        return indices
+
+    def _restart_or_raise(self, index: int) -> str:
+        try:
+            return self.restart(index)
+        except RuntimeError as exc:
+            raise EnvError(
+                ErrorCode.CONNECTION_LOST, f"server {index} crashed and restart failed: {exc}"
+            ) from exc
+
+    def push_config(self, update: dict[str, Any], token: str | None = None) -> list[dict[str, Any]]:
+        """``POST /config`` to every server, restarting crashed ones first (see :meth:`Provider.push_config`)."""
+        self.restart_crashed_servers()
+        return super().push_config(update, token)
+
+    def get_config(self, token: str | None = None) -> list[dict[str, Any]]:
+        """``GET /config`` of every server, restarting crashed ones first."""
+        self.restart_crashed_servers()
+        return super().get_config(token)
 
     def pick_url(self) -> str:
         """The next server, round-robin; a crashed one is restarted first when ``restart_crashed``."""
@@ -321,12 +380,7 @@ class LocalProcessProvider(Provider):
             return url
         index = self._urls.index(url)
         if not self._servers[index].alive():
-            try:
-                return self.restart(index)
-            except RuntimeError as exc:
-                raise EnvError(
-                    ErrorCode.CONNECTION_LOST, f"server {index} crashed and restart failed: {exc}"
-                ) from exc
+            return self._restart_or_raise(index)
         return url
 
     # -- shutdown -------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ new client per server per push.
 from __future__ import annotations
 
 import atexit
+import copy
 import itertools
 import threading
 import weakref
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 
 from ..client import AsyncEnvClient, ControlAPI, EnvClient, env_types
 from ..spec import EnvError, ErrorCode
+from ..spec._config import _deep_merge as deep_merge  # exactly how POST /config merges a partial update
 
 _T = TypeVar("_T")
 
@@ -70,6 +72,7 @@ class Provider(ABC):
         self._controls: dict[str, ControlAPI] = {}
         self._control_pool: ThreadPoolExecutor | None = None  # threads for concurrent pushes, kept too
         self._controls_lock = threading.Lock()
+        self._config_sent: dict[str, Any] = {}
 
     # -- life cycle (subclasses) ----------------------------------------------------------------------------
 
@@ -149,6 +152,13 @@ class Provider(ABC):
             api.close()
         return apis, pool
 
+    def _drop_control(self, url: str) -> None:
+        """Close the kept control client of ``url`` (its keep-alive connection died with a crashed server)."""
+        with self._controls_lock:
+            api = self._controls.pop(url, None)
+        if api is not None:
+            api.close()
+
     def _close_controls(self) -> None:
         """Close every kept control client and the push threads (subclasses call this from :meth:`stop`).
 
@@ -190,7 +200,16 @@ class Provider(ABC):
             EnvError: the first server's error (e.g. ``CONFIG_INVALID``); servers validate identically, so
                 an invalid update is refused by all of them.
         """
-        return self._each_server(lambda api: api.push_config(update, token=token or self.token))
+        snaps = self._each_server(lambda api: api.push_config(update, token=token or self.token))
+        with self._controls_lock:
+            self._config_sent = deep_merge(self._config_sent, update)
+        return snaps
+
+    @property
+    def config_sent(self) -> dict[str, Any]:
+        """Every update :meth:`push_config` delivered, merged (what a restarted server must be sent again)."""
+        with self._controls_lock:
+            return copy.deepcopy(self._config_sent)
 
     def get_config(self, token: str | None = None) -> list[dict[str, Any]]:
         """``GET /config`` of every server (concurrently), in :attr:`urls` order.
