@@ -249,7 +249,8 @@ class RuntimeConfig:
     """How env servers are run (``conf/runtime/*.yaml``).
 
     Attributes:
-        provider: ``local`` (one process per server on loopback), ``inprocess``, ``docker`` or ``remote``.
+        provider: ``local`` (one process per server on loopback), ``inprocess``, ``docker``, ``remote`` or
+            ``ray`` (servers as Ray actors across a cluster, see :class:`openenv_harness.runtime.RayProvider`).
         num_servers: Env servers to start (sessions are spread over them).
         sessions: Concurrent env sessions in the rollout pool.
         urls: ``remote``: base URLs of already-running servers.
@@ -263,6 +264,15 @@ class RuntimeConfig:
         target: The taskset's runtime target this runtime was set up for (set by the harness from the
             manifest, never by hand: kind, image/package/url, limits, secret names, and what the env said
             about itself); empty without a taskset. Recorded in run records and bundle manifests.
+        replicas: ``ray``: env server actors (None: ``ceil(sessions / sessions_per_replica)`` when that is
+            set, else ``num_servers``).
+        sessions_per_replica: ``ray``: sessions one replica should hold (0: not used to size the pool).
+        address: ``ray``: None starts a local Ray instance; ``auto`` or ``HOST:PORT`` joins a cluster.
+        cpus_per_replica: ``ray``: CPUs reserved per replica (None: the taskset manifest's ``resources.cpus``,
+            else 1).
+        memory_per_replica: ``ray``: memory reserved per replica, ``512m``/``2g`` (None: the manifest's
+            ``resources.memory``, else no reservation).
+        replica_resources: ``ray``: custom Ray resources per replica (e.g. ``{env_host: 1}``).
     """
 
     provider: str = "local"
@@ -276,6 +286,12 @@ class RuntimeConfig:
     token_file: Optional[str] = None
     options: dict[str, Any] = field(default_factory=dict)
     target: dict[str, Any] = field(default_factory=dict)
+    replicas: Optional[int] = None
+    sessions_per_replica: int = 0
+    address: Optional[str] = None
+    cpus_per_replica: Optional[float] = None
+    memory_per_replica: Optional[str] = None
+    replica_resources: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
