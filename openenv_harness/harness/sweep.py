@@ -1,18 +1,30 @@
 """Multirun summary: a Hydra callback that tabulates every job of a sweep when it ends.
 
-Launchers run jobs in other processes (joblib) or on other machines (submitit, Ray), so the callback does not
-collect return values; at ``on_multirun_end`` it reads each job dir's ``run.json`` under the sweep dir and
-writes ``summary.md`` (a Markdown table: job, overrides, status, steps, wall time, key metrics) and
-``summary.json`` there, and prints the table.
+Launchers run jobs in other processes (joblib, submitit) or on other machines (SLURM, Ray), so the callback
+does not collect return values: it reads each job dir's ``run.json`` under the sweep dir and writes
+``summary.md`` (a Markdown table: job, overrides, status, steps, wall time, key metrics, error) and
+``summary.json`` there. It does so twice:
+
+* at ``on_job_end``, in the job's own process (wherever the launcher ran it), after every job, failed ones
+  included. Hydra's sweeper raises as soon as it sees a failed job, and ``on_multirun_end`` is then never
+  called: without this, a sweep with one failure would leave no summary at all;
+* at ``on_multirun_end``, in the launching process, once every job is done; it also prints the table.
+
+Jobs that end at the same time each rewrite the files from what is on disk, atomically (a temp file then
+``os.replace``), so readers never see a torn file and the last writer's table is the most complete.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from hydra.core.utils import JobReturn
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 _METRIC_KEYS = ("reward/mean", "reward/std", "eval/success", "learner/loss")
@@ -45,6 +57,8 @@ def collect_jobs(sweep_dir: str | Path) -> list[dict[str, Any]]:
             after = (rec.get("metrics") or {}).get("eval_after") or {}
             if "success" in after:
                 row["eval/success"] = after["success"]
+            if rec.get("error"):
+                row["error"] = str(rec["error"]).splitlines()[0][:160]
         else:
             row["status"] = "no run.json"
         rows.append(row)
@@ -58,6 +72,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     cols: list[str] = []
     for r in rows:
         cols.extend(k for k in r if k not in cols)
+    cols.sort(key=lambda c: c == "error")  # the long free-text column last (the sort is stable)
 
     def cell(v: Any) -> str:
         if isinstance(v, float):
@@ -69,17 +84,38 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step (concurrent jobs may write the same file)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_summary(sweep_dir: str | Path) -> str:
     """Write ``summary.md`` and ``summary.json`` in ``sweep_dir`` and return the table."""
     rows = collect_jobs(sweep_dir)
     table = format_table(rows)
-    Path(sweep_dir, "summary.md").write_text(f"# Sweep summary\n\n{table}")
-    Path(sweep_dir, "summary.json").write_text(json.dumps(rows, indent=2, default=str))
+    _write_atomic(Path(sweep_dir, "summary.md"), f"# Sweep summary\n\n{table}")
+    _write_atomic(Path(sweep_dir, "summary.json"), json.dumps(rows, indent=2, default=str))
     return table
 
 
 class SweepSummaryCallback(Callback):
-    """Hydra callback (``hydra.callbacks.summary``) writing the sweep summary at the end of a multirun."""
+    """Hydra callback (``hydra.callbacks.summary``) writing the sweep summary after each job and at the end."""
+
+    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        """In a multirun, rewrite the summary with this job's ``run.json`` (also when the job failed)."""
+        hydra = config.get("hydra")
+        if hydra is None or hydra.get("mode") != RunMode.MULTIRUN:
+            return
+        sweep_dir = Path(str(hydra.sweep.dir)).absolute()
+        if sweep_dir.is_dir():
+            write_summary(sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Tabulate every job under ``hydra.sweep.dir``."""
