@@ -10,7 +10,8 @@ Flow of one eval run:
    after Ctrl-C or SIGKILL resumes: finished episodes are kept, missing ones run, none is counted twice.
 3. Per eval: env servers from the configured provider, the eval's reward config pushed, a determinism probe
    (two resets with the same task and seed must give the same first observation, else the bundle records
-   ``reproducible: false``), then episodes in waves over the session pool, each written durably as it ends.
+   ``reproducible: false``), then episodes in waves over the session pool, each written durably as it ends;
+   an episode that errored is run once more first (:mod:`openenv_harness.evals._retry`).
 4. ``results.json``, ``manifest.json``, ``suite.yaml``, ``config.yaml`` and ``report.html`` are written from
    the episode log sorted by key, so concurrency never changes them.
 """
@@ -37,6 +38,7 @@ from ._manifest import build_manifest, environment_identity, hash_tree, judges_o
 from ._metrics import aggregate
 from ._records import EpisodeLog
 from ._report import write_report
+from ._retry import with_retry
 from ._suite import EvalSpec, Suite, stable_hash
 from ._tasks import EvalTask, TaskList, tasks_for
 from ._verify import compare, format_table
@@ -182,22 +184,32 @@ def _run_one(
         seeds = runtime.check_seeds(first.seed, dict(first.reset_kwargs)) if first else "honoured"
         digest = getattr(runtime.provider, "image_digest", None)
         wave = max(1, runtime.size)
+
+        def run(tasks: list[Task]) -> Any:
+            return run_episodes(
+                runtime,
+                policy,
+                adapter,
+                tasks,
+                system_prompt=cfg.policy.get("system_prompt"),
+                max_turns=spec.max_turns,
+                temperature=float(spec.sampling.get("temperature", 0.0)),
+                phase="eval",
+            )
+
         for start in range(0, len(todo), wave):
             batch = todo[start : start + wave]
             t0 = time.perf_counter()
-            episodes = runtime.loop.run(
-                run_episodes(
-                    runtime,
-                    policy,
-                    adapter,
-                    [Task(t.seed, dict(t.reset_kwargs)) for t, _ in batch],
-                    system_prompt=cfg.policy.get("system_prompt"),
-                    max_turns=spec.max_turns,
-                    temperature=float(spec.sampling.get("temperature", 0.0)),
-                    phase="eval",
+            # An errored episode (e.g. its server died) runs once more before anything is written.
+            episodes, first_errors = runtime.loop.run(
+                with_retry(
+                    run, [Task(t.seed, dict(t.reset_kwargs)) for t, _ in batch], what=f"eval {spec.name}"
                 )
             )
-            for rec in _records_from(episodes, spec, batch, time.perf_counter() - t0):
+            records = _records_from(episodes, spec, batch, time.perf_counter() - t0)
+            for rec, first_error in zip(records, first_errors, strict=True):
+                if first_error is not None:
+                    rec["retried"] = first_error
                 log_.append(rec)
             log.info("eval %s: %d/%d episodes", spec.name, start + len(batch), len(todo))
     return seeds, digest, [s.identity() for s in runtime.servers]

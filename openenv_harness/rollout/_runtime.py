@@ -55,7 +55,8 @@ def make_provider(
     """Build (not start) the provider ``runtime.provider`` names, through the runtime package's factory.
 
     Each kind gets the arguments it takes: ``local``/``docker`` start ``runtime.num_servers`` servers of
-    ``env_id``; ``inprocess`` builds the env in this process; ``remote`` uses ``runtime.urls``.
+    ``env_id``; ``inprocess`` builds the env in this process; ``remote`` uses ``runtime.urls``; ``ray``
+    starts replicas as Ray actors (:func:`ray_kwargs`).
 
     Raises:
         ValueError: unknown provider, or ``remote`` without URLs (naming the field).
@@ -67,6 +68,8 @@ def make_provider(
     max_sessions = int(getattr(server, "max_sessions", 1024) or 1024) if server is not None else 1024
     if kind == "inprocess":
         return factory(kind, env=env_id, env_kwargs=env_kwargs, **options)
+    if kind == "ray":
+        return factory(kind, **ray_kwargs(runtime, env_id, env_kwargs, max_sessions), **options)
     if kind == "remote":
         if not runtime.urls:
             raise ValueError("runtime.provider=remote needs runtime.urls=[http://HOST:PORT,...]")
@@ -88,6 +91,39 @@ def make_provider(
         max_sessions=max(max_sessions, runtime.sessions),
         **options,
     )
+
+
+def ray_kwargs(runtime: Any, env_id: str, env_kwargs: dict[str, Any], max_sessions: int) -> dict[str, Any]:
+    """``RayProvider`` arguments from the ``runtime`` config.
+
+    Replicas: ``runtime.replicas``, else ``ceil(runtime.sessions / runtime.sessions_per_replica)``, else
+    ``runtime.num_servers``. CPU and memory per replica: ``runtime.cpus_per_replica`` /
+    ``memory_per_replica``, else the taskset manifest's ``resources`` (``runtime.target.limits``), else one
+    CPU and no memory reservation.
+    """
+    from openenv_harness.runtime._ray import replica_count
+
+    limits = dict((getattr(runtime, "target", None) or {}).get("limits") or {})
+    cpus = getattr(runtime, "cpus_per_replica", None)
+    memory = getattr(runtime, "memory_per_replica", None) or limits.get("mem_limit")
+    sessions = int(runtime.sessions)
+    return {
+        "env": env_id,
+        "replicas": replica_count(
+            getattr(runtime, "replicas", None),
+            int(runtime.num_servers),
+            sessions,
+            int(getattr(runtime, "sessions_per_replica", 0) or 0),
+        ),
+        "env_kwargs": env_kwargs,
+        "token": runtime.token,
+        "startup_timeout_s": runtime.startup_timeout_s,
+        "max_sessions": max(max_sessions, sessions),
+        "address": getattr(runtime, "address", None),
+        "num_cpus": float(cpus if cpus is not None else limits.get("cpus", 1.0)),
+        "memory": memory,
+        "resources": dict(getattr(runtime, "replica_resources", None) or {}),
+    }
 
 
 class EnvRuntime:

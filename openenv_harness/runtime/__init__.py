@@ -3,7 +3,8 @@
 Every provider has the same face (:class:`Provider`): ``start() -> urls``, ``stop()``, ``wait_healthy()``,
 ``client()`` / ``async_client()`` (sessions spread round-robin across servers), ``push_config(update)`` to
 every server at once, and use as a context manager. :func:`make_provider` builds one by kind name.
-``DockerProvider`` is imported lazily (it needs the ``docker`` SDK).
+``DockerProvider`` is imported lazily (it needs the ``docker`` SDK); :class:`RayProvider` imports Ray only when
+started (the ``ray`` extra).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from ._factory import KINDS, make_provider
 from ._inprocess import AsyncInProcessClient, InProcessClient, InProcessProvider
 from ._local import LocalProcessProvider
 from ._provider import Provider, stop_live_providers
+from ._ray import RayProvider
 from ._remote import RemoteProvider
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ __all__ = [
     "InProcessProvider",
     "LocalProcessProvider",
     "Provider",
+    "RayProvider",
     "RemoteProvider",
     "make_provider",
     "stop_live_providers",

@@ -6,7 +6,7 @@ from typing import Any
 
 from ._provider import Provider
 
-KINDS = ("inprocess", "local", "docker", "remote")
+KINDS = ("inprocess", "local", "docker", "remote", "ray")
 """Provider kinds :func:`make_provider` knows."""
 
 
@@ -35,7 +35,9 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
     Args:
         kind: ``inprocess`` (``env``, ``**env_kwargs``), ``local`` (``env``, ``n_servers``, ``env_kwargs``,
             ``max_sessions``, ``idle_timeout_s``, ``token``, ``env_vars``...), ``docker`` (``env``,
-            ``n_servers``, resource limits...) or ``remote`` (``urls``, ``token``, ``env_id``).
+            ``n_servers``, resource limits...), ``remote`` (``urls``, ``token``, ``env_id``) or ``ray`` (``env``,
+            ``replicas``, ``address``, ``num_cpus``, ``memory``, ``resources``..., see
+            :class:`~openenv_harness.runtime.RayProvider`).
         **kwargs: The chosen provider's constructor arguments.
 
     Raises:
@@ -71,6 +73,10 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
         cls = docker_provider_class()
         if env_vars:
             kwargs["env_vars"] = env_vars  # refused below as a bad argument if DockerProvider takes none
+    elif kind == "ray":
+        from ._ray import RayProvider as cls  # imports Ray only when started
+
+        kwargs["env_vars"] = env_vars
     else:
         raise ValueError(f"unknown provider kind {kind!r}; expected one of {', '.join(KINDS)}")
     try:

@@ -58,26 +58,35 @@ class RemoteProvider(Provider):
         Raises:
             RuntimeError: naming the servers still unhealthy after ``timeout_s`` and the last error.
         """
-        deadline = time.monotonic() + timeout_s
-        pending = list(self._urls or self._configured)
-        last: dict[str, str] = {}
-        with httpx.Client(timeout=2.0, trust_env=False, verify=shared_ssl_context()) as http:
-            while pending:
-                for url in list(pending):
-                    with contextlib.suppress(httpx.HTTPError):
-                        resp = http.get(f"{url}/health")
-                        if resp.status_code == 200:
-                            pending.remove(url)
-                            continue
-                        last[url] = f"HTTP {resp.status_code}"
-                    last.setdefault(url, "unreachable")
-                if pending and time.monotonic() > deadline:
-                    detail = "; ".join(f"{u}: {last.get(u, '?')}" for u in pending)
-                    raise RuntimeError(f"remote servers not healthy after {timeout_s:.1f}s: {detail}")
-                if pending:
-                    time.sleep(0.1)
+        wait_http_healthy(list(self._urls or self._configured), timeout_s)
 
     def stop(self) -> None:
         """Forget the servers (they are not ours to stop) and close the control clients; idempotent."""
         self._urls = []
         self._close_controls()
+
+
+def wait_http_healthy(urls: Sequence[str], timeout_s: float = 30.0, what: str = "remote servers") -> None:
+    """Block until every URL answers ``GET /health`` with 200.
+
+    Raises:
+        RuntimeError: naming the servers still unhealthy after ``timeout_s`` and the last error.
+    """
+    deadline = time.monotonic() + timeout_s
+    pending = list(urls)
+    last: dict[str, str] = {}
+    with httpx.Client(timeout=2.0, trust_env=False, verify=shared_ssl_context()) as http:
+        while pending:
+            for url in list(pending):
+                with contextlib.suppress(httpx.HTTPError):
+                    resp = http.get(f"{url}/health")
+                    if resp.status_code == 200:
+                        pending.remove(url)
+                        continue
+                    last[url] = f"HTTP {resp.status_code}"
+                last.setdefault(url, "unreachable")
+            if pending and time.monotonic() > deadline:
+                detail = "; ".join(f"{u}: {last.get(u, '?')}" for u in pending)
+                raise RuntimeError(f"{what} not healthy after {timeout_s:.1f}s: {detail}")
+            if pending:
+                time.sleep(0.1)

@@ -14,7 +14,7 @@ from openenv_harness.spec import EnvError, ErrorCode
 
 
 def test_kinds_and_aliases() -> None:
-    assert set(KINDS) == {"inprocess", "local", "docker", "remote"}
+    assert set(KINDS) == {"inprocess", "local", "docker", "remote", "ray"}
     assert isinstance(make_provider("in-process", env="echo"), InProcessProvider)
     assert isinstance(make_provider("local_process", env="echo"), LocalProcessProvider)
     remote = make_provider("remote", urls="http://127.0.0.1:1,ws://127.0.0.1:2/ws")

@@ -1,0 +1,110 @@
+"""Ray for the ``ray`` provider: imported lazily, started locally or joined, kept on loopback.
+
+* ``address=None`` (or ``local``) starts a private Ray instance for this process (no dashboard, a small object
+  store: env servers pass nothing through it) and shuts it down again; ``auto`` or ``HOST:PORT`` joins an
+  existing cluster and leaves it running. A process that already called ``ray.init`` keeps its connection.
+* **Loopback.** Ray rewrites ``127.0.0.1`` in a bootstrap address (and in ``_node_ip_address``) into the
+  machine's outward address, so ``ray.init(_node_ip_address="127.0.0.1")`` alone still binds the machine's
+  network interface. Ray's switch for single-machine clusters (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``,
+  meant for laptops) makes it resolve the local node to ``127.0.0.1``: it is set for a local instance and
+  for loopback addresses (``loopback=None``), so every Ray socket of such a run stays on 127.0.0.1.
+  Pass ``loopback=False`` to join a real cluster with ``address=auto``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from types import ModuleType
+from typing import Any
+
+SINGLE_MACHINE_VAR = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""Ray's switch: ``0`` resolves this node's address to the loopback address."""
+
+LOCAL_OBJECT_STORE_BYTES = 128 * 1024 * 1024
+"""Object store of a local instance: env servers exchange nothing through it."""
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def import_ray() -> ModuleType:
+    """``import ray``, or a one-line :class:`~openenv_harness.config.ConfigError` naming the extra."""
+    try:
+        import ray
+    except ImportError:
+        from ..config import ConfigError
+
+        raise ConfigError(
+            "runtime.provider=ray needs Ray, which is not installed: pip install 'openenv-harness[ray]'"
+        ) from None
+    return ray
+
+
+def wants_loopback(address: str | None, loopback: bool | None = None) -> bool:
+    """Whether this run keeps Ray on 127.0.0.1 (see the module docstring)."""
+    if loopback is not None:
+        return loopback
+    if address in (None, "", "local", "auto"):
+        return True
+    host = str(address).split("://", 1)[-1].rsplit(":", 1)[0]
+    return host in _LOOPBACK_HOSTS
+
+
+def pin_loopback() -> None:
+    """Make Ray resolve this node to 127.0.0.1, before or after ``import ray``.
+
+    The variable reaches the Ray processes this one starts; the module constant covers a ``ray`` that was
+    imported before the variable was set (Ray reads it at import).
+    """
+    os.environ[SINGLE_MACHINE_VAR] = "0"
+    import ray._private.ray_constants as constants
+
+    constants.ENABLE_RAY_CLUSTER = False
+
+
+def connect(
+    address: str | None = None,
+    *,
+    loopback: bool | None = None,
+    namespace: str | None = None,
+    init_kwargs: dict[str, Any] | None = None,
+) -> bool:
+    """Connect this process to Ray: a new local instance, or the cluster at ``address``.
+
+    Args:
+        address: None/``local`` (start a local instance), ``auto`` or ``HOST:PORT`` (join).
+        loopback: Keep Ray on 127.0.0.1 (None: for a local instance and loopback addresses).
+        namespace: Ray namespace of this job.
+        init_kwargs: Extra ``ray.init`` arguments (e.g. ``num_cpus`` of a local instance).
+
+    Returns:
+        True when this call connected (the caller shuts Ray down again), False when the process was
+        connected already.
+    """
+    ray = import_ray()
+    if ray.is_initialized():
+        return False
+    local = address in (None, "", "local")
+    kwargs: dict[str, Any] = {
+        "include_dashboard": False,
+        "logging_level": logging.WARNING,
+        "namespace": namespace,
+    }
+    if wants_loopback(address, loopback):
+        pin_loopback()
+        kwargs["_node_ip_address"] = "127.0.0.1"
+    if local:
+        kwargs["address"] = "local"
+        kwargs["object_store_memory"] = LOCAL_OBJECT_STORE_BYTES
+    else:
+        kwargs["address"] = str(address)
+    kwargs.update(init_kwargs or {})
+    ray.init(**kwargs)
+    return True
+
+
+def disconnect() -> None:
+    """``ray.shutdown()`` (stops a local instance this process started; leaves a joined cluster running)."""
+    import ray
+
+    ray.shutdown()
