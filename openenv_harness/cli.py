@@ -50,6 +50,11 @@ def run(cfg: DictConfig) -> Any:
 
 def _dispatch(cfg: DictConfig, mode: str) -> Any:
     """Run ``mode`` (see :func:`run`)."""
+    if mode in ("train", "eval") and not cfg.eval.get("bundle"):
+        from .config._launch import apply_launch
+
+        # taskset.ref: env consistency, trust, secrets checked first; AutoEnv; runtime from the manifest
+        apply_launch(cfg)
     if mode in ("train", "eval") and cfg.env.get("url"):
         from .rollout._foreign import apply_env_url
 

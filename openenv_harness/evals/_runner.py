@@ -84,8 +84,11 @@ def suite_from_cfg(cfg: DictConfig) -> Suite:
     if limit is not None:
         for spec in suite.evals:
             spec.limit = int(limit) if spec.limit is None else min(int(limit), spec.limit)
+    image = not raw and str((cfg.runtime.get("target") or {}).get("kind")) == "docker"
     for spec in suite.evals:
-        if spec.taskset and "taskset" not in spec.env_kwargs:
+        # ``taskset: null`` in conf/env/*.yaml must not hide the taskset from the env (it would run its own
+        # tasks while the bundle names the taskset); an image's own command takes no constructor arguments.
+        if spec.taskset and spec.env_kwargs.get("taskset") is None and not image:
             spec.env_kwargs["taskset"] = spec.taskset
     return suite
 
@@ -163,7 +166,13 @@ def _records_from(
 
 
 def _run_one(
-    cfg: DictConfig, spec: EvalSpec, tasks: TaskList, log_: EpisodeLog, policy: Any, adapter: Any
+    cfg: DictConfig,
+    spec: EvalSpec,
+    tasks: TaskList,
+    log_: EpisodeLog,
+    policy: Any,
+    adapter: Any,
+    runtime_cfg: DictConfig | None = None,
 ) -> tuple[str, str | None, list[dict[str, Any]]]:
     """Run the eval's missing episodes.
 
@@ -177,7 +186,7 @@ def _run_one(
     todo = [
         (t, j) for t in tasks.tasks for j in range(spec.n_samples) if not log_.has((spec.name, t.task_id, j))
     ]
-    with EnvRuntime(cfg.runtime, spec.env, spec.env_kwargs, cfg.server) as runtime:
+    with EnvRuntime(runtime_cfg or cfg.runtime, spec.env, spec.env_kwargs, cfg.server) as runtime:
         if spec.reward_config:
             runtime.push_config(spec.reward_config)
         first = tasks.tasks[0] if tasks.tasks else None
@@ -212,7 +221,10 @@ def _run_one(
                     rec["retried"] = first_error
                 log_.append(rec)
             log.info("eval %s: %d/%d episodes", spec.name, start + len(batch), len(todo))
-    return seeds, digest, [s.identity() for s in runtime.servers]
+    servers = [s.identity() for s in runtime.servers]
+    if not runtime.remote:  # servers this run started: their loopback ports change from run to run
+        servers = [{k: v for k, v in s.items() if k != "url"} for s in servers]
+    return seeds, digest, servers
 
 
 def _check_spec(spec: EvalSpec, cfg: DictConfig | None) -> None:
@@ -237,10 +249,62 @@ def _policy_cfg(cfg: DictConfig, spec: EvalSpec) -> DictConfig:
     return pc
 
 
-def _foreign_identity(env_id: str, servers: list[dict[str, Any]]) -> dict[str, Any]:
-    """A foreign env's identity: what its server's ``/metadata`` says (name, version); no source to hash."""
+def _foreign_identity(
+    env_id: str, servers: list[dict[str, Any]], runtime_cfg: DictConfig | None = None
+) -> dict[str, Any]:
+    """A foreign env's identity: what its server's ``/metadata`` says (name, version); no source to hash.
+
+    An env this process started without importing it (a taskset's package venv or image) is also named by
+    what its target recorded (the env class's version, the package's version).
+    """
     first = servers[0] if servers else {}
-    return {"id": env_id, "foreign": True, "name": first.get("name"), "version": first.get("version")}
+    target = dict((runtime_cfg.get("target") if runtime_cfg is not None else None) or {})
+    return {
+        "id": env_id,
+        "foreign": True,
+        "name": first.get("name") or target.get("env_class") or target.get("name"),
+        "version": first.get("version") or target.get("env_version") or target.get("version"),
+    }
+
+
+def target_record(runtime_cfg: DictConfig) -> dict[str, Any] | None:
+    """The runtime target an eval ran (``runtime.target`` without the action schema), or None."""
+    target = dict(_plain(runtime_cfg.get("target")))
+    target.pop("action_schema", None)
+    return target or None
+
+
+def _spec_runtime(cfg: DictConfig, spec: EvalSpec) -> DictConfig:
+    """The runtime of one eval of a suite: its taskset's target (checked before anything starts)."""
+    if not spec.taskset:
+        return cfg.runtime
+    from ..config._launch import check_taskset, spec_runtime
+
+    _, target = check_taskset(
+        spec.taskset,
+        spec.env,
+        trust_remote_code=bool(cfg.taskset.get("trust_remote_code")),
+        space_url=cfg.taskset.get("space_url"),
+        where=f"eval.suite.{spec.name}: ",
+    )
+    if target.kind == "docker":  # the image's own command serves: no constructor arguments reach it
+        spec.env_kwargs.pop("taskset", None)
+        if spec.env_kwargs:
+            raise EvalError(
+                f"eval.suite.{spec.name}.env_kwargs: taskset {spec.taskset} runs image {target.image}, whose own "
+                "command serves; constructor arguments cannot reach it"
+            )
+    return spec_runtime(cfg.runtime, target)
+
+
+def _action_schema(env_id: str, runtime_cfg: DictConfig) -> dict[str, Any]:
+    """The env's action schema: its class, what its launch recorded (package venv, image), or its server."""
+    from openenv_harness.rollout import action_schema_of, is_registered
+
+    recorded = (runtime_cfg.get("target") or {}).get("action_schema")
+    if not is_registered(env_id) and recorded:
+        return dict(_plain(recorded))
+    return action_schema_of(env_id, list(runtime_cfg.get("urls") or []), runtime_cfg.get("token"))
 
 
 def _bundle_dir(cfg: DictConfig, suite: Suite, identity: str) -> Path:
@@ -282,22 +346,27 @@ def execute(
     Returns:
         ``(bundle dir, results, manifest)``.
     """
-    from openenv_harness.rollout import action_schema_of, adapter_for, is_registered, make_policy
+    from openenv_harness.rollout import adapter_for, is_registered, make_policy
+
+    from ..config._launch import apply_launch
 
     make = policy_factory or make_policy
 
+    from_cfg = not cfg.eval.get("suite")
+    if from_cfg:  # the taskset's target, env consistency, trust and secrets, before anything starts
+        apply_launch(cfg, explicit_env=True)
     suite = suite_from_cfg(cfg)
     if not suite.evals:
         raise EvalError("the suite has no evals: name one with eval=SUITE or configure env=...")
-    from_cfg = not cfg.eval.get("suite")
     for s in suite.evals:  # kwargs and reward weights the env does not have: refused before anything starts
         _check_spec(s, cfg if from_cfg else None)
+    runtimes = {s.name: cfg.runtime if from_cfg else _spec_runtime(cfg, s) for s in suite.evals}
     plans = {spec.name: tasks_for(spec) for spec in suite.evals}
     adapters = {
         s.name: adapter_for(
             s.env,
             cfg.env.get("action_field") if s.env == cfg.env.id else None,
-            action_schema_of(s.env, list(cfg.runtime.get("urls") or []), cfg.runtime.get("token")),
+            _action_schema(s.env, runtimes[s.name]),
         )
         for s in suite.evals
     }
@@ -332,7 +401,7 @@ def execute(
                 policy = make(policy_cfgs[spec.name], adapters[spec.name])
                 current = wanted
             seeds[spec.name], digests[spec.name], remotes[spec.name] = _run_one(
-                cfg, spec, plans[spec.name], log_, policy, adapters[spec.name]
+                cfg, spec, plans[spec.name], log_, policy, adapters[spec.name], runtimes[spec.name]
             )
     except KeyboardInterrupt:
         if log_ is not None:
@@ -366,12 +435,13 @@ def execute(
                 **(
                     environment_identity(s.env)
                     if is_registered(s.env)
-                    else _foreign_identity(s.env, remotes[s.name])
+                    else _foreign_identity(s.env, remotes[s.name], runtimes[s.name])
                 ),
                 "servers": remotes[s.name],
                 "kwargs": s.env_kwargs,
                 "reward_config": s.reward_config,
-                "runtime": str(cfg.runtime.provider),
+                "runtime": str(runtimes[s.name].provider),
+                "target": target_record(runtimes[s.name]),
                 "image_digest": digests[s.name],
             }
             for s in suite.evals

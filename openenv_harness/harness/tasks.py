@@ -87,6 +87,9 @@ def env_kwargs_of(conf: Config) -> dict[str, Any]:
     A ``rubric`` group with a ``_target_`` (``rubric=judge``) becomes the env argument ``rubric`` (the tree),
     which the env server installs in place of the env's own rubric (:mod:`openenv_harness.rubric._override`).
 
+    The taskset is not passed to an ``image`` target (its own command serves; the image carries its rows) nor
+    checked against an env this process does not import (a taskset's package, served from its own venv).
+
     Raises:
         ValueError: the env cannot bind a taskset (its constructor takes no ``taskset`` argument).
         openenv_harness.rubric.RubricError: the rubric tree cannot be built.
@@ -99,11 +102,14 @@ def env_kwargs_of(conf: Config) -> dict[str, Any]:
     if tree is not None:
         kwargs[RUBRIC_KWARG] = tree
     ref = taskset_ref(conf)
-    if ref:
-        params = inspect.signature(spec(conf.env.id).load().__init__).parameters
-        if "taskset" not in params:
+    if ref and conf.runtime.target.get("kind") != "docker":  # an image's own command takes no arguments
+        try:
+            cls = spec(conf.env.id).load()
+        except KeyError:  # not imported here (a taskset's package venv): its server is the judge
+            cls = None
+        if cls is not None and "taskset" not in inspect.signature(cls.__init__).parameters:
             raise ValueError(
                 f"env {conf.env.id!r} cannot bind a taskset (taskset.ref={ref}): its constructor has no taskset argument"
             )
-        kwargs["taskset"] = ref
+        kwargs["taskset"] = ref  # also over a `taskset: null` of conf/env/*.yaml, which must not hide it
     return kwargs

@@ -24,6 +24,7 @@ from typing import Any, cast
 from omegaconf import DictConfig, OmegaConf
 
 from ..config import Config, ConfigError, LearnerKind, check_run_config, redact
+from ..config._launch import apply_launch
 from ..rollout import EnvAdapter, EnvRuntime, Policy, Task, adapter_for, first_observations, run_episodes
 from ..rollout import summarize as summarize_episodes
 from ..rubric import config_update
@@ -184,11 +185,16 @@ def run_train(cfg: DictConfig, policy: Policy | None = None) -> dict[str, Any]:
             (notebooks and tests that bring their own).
     """
     try:  # every mistake found here is one line naming the key (ConfigError), before anything starts
+        if not cfg.get("mixture"):  # the taskset's target (cli did it too: idempotent), trust, secrets
+            apply_launch(cfg, explicit_env=True)
         schedules = make_schedules(OmegaConf.to_container(cfg.schedule.targets, resolve=True) or {})  # type: ignore[arg-type]
         conf = typed(cfg)
         slots = env_slots(cfg, schedules)  # every env's groups and schedules checked before anything starts
         for slot in slots:  # env kwargs, reward weights and schedule targets against the env itself
-            check_run_config(slot.cfg, f"mixture {slot.name}: " if len(slots) > 1 else "")
+            where = f"mixture {slot.name}: " if len(slots) > 1 else ""
+            if where and apply_launch(slot.cfg, explicit_env=True, where=where):
+                slot.conf = typed(slot.cfg)
+            check_run_config(slot.cfg, where)
         if conf.learner.kind == LearnerKind.grpo:
             from .grpo import check_config
 
@@ -228,7 +234,7 @@ def _run(cfg: DictConfig, conf: Config, slots: list[EnvSlot], policy: Policy | N
             for slot in slots:
                 sc = slot.conf
                 slot.runtime = stack.enter_context(
-                    EnvRuntime(cfg.runtime, sc.env.id, env_kwargs_of(sc), cfg.server)
+                    EnvRuntime(slot.cfg.runtime, sc.env.id, env_kwargs_of(sc), cfg.server)
                 )
                 record.servers.extend(slot.runtime.urls)
             rt = slots[0].rt
@@ -239,6 +245,9 @@ def _run(cfg: DictConfig, conf: Config, slots: list[EnvSlot], policy: Policy | N
                     "servers": [s.identity() for s in rt.servers],
                     "seeds": rt.check_seeds(conf.experiment.seed, dict(conf.env.reset_kwargs)),
                 }
+            targets = {s.name: _target(s.cfg) for s in slots if s.cfg.runtime.get("target")}
+            if targets:  # what each taskset launched (kind, image/package/URL, limits, secret names, hash)
+                record.environment = {**record.environment, "targets": targets}
             record.write(run_dir)  # a run that dies later still names its servers
             for slot in slots:
                 initial = config_update(slot.cfg.rubric)
@@ -280,6 +289,13 @@ def _run(cfg: DictConfig, conf: Config, slots: list[EnvSlot], policy: Policy | N
         record.write(run_dir)
     _print_outcome(run_dir, record)
     return record.metrics
+
+
+def _target(cfg: DictConfig) -> dict[str, Any]:
+    """A taskset's runtime target as run records keep it (no action schema)."""
+    target = dict(OmegaConf.to_container(cfg.runtime.target, resolve=True) or {})  # type: ignore[arg-type]
+    target.pop("action_schema", None)
+    return target
 
 
 def _print_outcome(run_dir: Path, record: RunRecord) -> None:

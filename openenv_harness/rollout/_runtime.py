@@ -129,7 +129,8 @@ def ray_kwargs(runtime: Any, env_id: str, env_kwargs: dict[str, Any], max_sessio
 class EnvRuntime:
     """Servers + session pool of one run.
 
-    With remote servers, :meth:`__enter__` also asks each one about itself (:attr:`servers`: name, version,
+    With remote servers (or servers of an env this process does not import: a taskset's package venv or
+    foreign image), :meth:`__enter__` also asks each one about itself (:attr:`servers`: name, version,
     ``/config``, advertised cap) and opens the session pool at once, one session at a time, so a server
     that holds fewer sessions than ``runtime.sessions`` (OpenEnv apps default to one and answer
     ``CAPACITY_REACHED``) shrinks the pool to what it accepts, with a warning, instead of failing episodes.
@@ -165,7 +166,7 @@ class EnvRuntime:
     def __enter__(self) -> EnvRuntime:
         try:
             self.provider.start()
-            if self.remote:
+            if self.probed:
                 self.servers = [probe_server(u, self.cfg.token) for u in self.urls]
                 caps = [s.max_sessions for s in self.servers]
                 if all(c is not None for c in caps):
@@ -175,6 +176,9 @@ class EnvRuntime:
             self.close()
             raise
         return self
+        # Servers whose code this process does not know (remote ones, a taskset's package venv or foreign
+        # image) are asked about themselves and their capacity before the pool is opened.
+        self.probed = self.remote or self.foreign
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -205,7 +209,7 @@ class EnvRuntime:
             free: asyncio.Queue[Any] = asyncio.Queue()
             for _ in range(self.size):
                 client = self.provider.async_client(request_timeout_s=self.cfg.step_timeout_s + 30)
-                if self.remote and not await self._opened(client):
+                if self.probed and not await self._opened(client):
                     break
                 self._clients.append(client)
                 free.put_nowait(client)
@@ -259,7 +263,7 @@ class EnvRuntime:
     @property
     def serves_config(self) -> bool:
         """Whether every server serves ``/config`` (servers we start always do)."""
-        return not self.remote or all(s.config for s in self.servers)
+        return not self.probed or all(s.config for s in self.servers)
 
     def push_config(self, update: dict[str, Any]) -> list[dict[str, Any]]:
         """``POST /config`` to every server; returns each server's snapshot and remembers the push.

@@ -57,6 +57,10 @@ class DockerProvider(Provider):
         log: Callable taking progress lines (image builds take a while the first time).
         token: Orchestrator token for ``push_config`` (the servers are started with it when given).
         env_vars: Extra environment variables for every container (e.g. a taskset's secret values).
+        own_command: Run the image's own CMD/entrypoint (an OpenEnv-native image, or a taskset's ``image``
+            target) instead of ``python -m openenv_harness.server``; it must serve on port 8000. Then
+            ``env_kwargs``, ``max_sessions``, ``idle_timeout_s`` and ``server_args`` cannot reach the
+            server (refused when given), and the token is only set as ``OPENENV_HARNESS_TOKEN``.
     """
 
     def __init__(
@@ -79,6 +83,7 @@ class DockerProvider(Provider):
         log: Callable[[str], None] | None = None,
         token: str | None = None,
         env_vars: Mapping[str, str] | None = None,
+        own_command: bool = False,
     ) -> None:
         if n_servers < 1:
             raise ValueError(f"n_servers must be >= 1, got {n_servers}")
@@ -113,6 +118,13 @@ class DockerProvider(Provider):
         # Secret values go into the containers' environment only (never the command line or our logs); like
         # any container environment they are visible to whoever can `docker inspect` on this host.
         self._env_vars = _check_env_vars(env_vars)
+        self.own_command = own_command
+        if own_command and (env_kwargs or server_args):
+            raise ValueError(
+                "own_command: the image's own command serves; env_kwargs/server_args cannot be passed to it"
+            )
+        if own_command and image is None:
+            raise ValueError("own_command needs image=<the image whose command serves>")
 
     @property
     def image_digest(self) -> str | None:
@@ -146,7 +158,7 @@ class DockerProvider(Provider):
         labels = {**owner_labels(self.provider_id), ENV_LABEL: self.env}
         return self._docker.containers.run(
             self.built.id if self.built else self.image,
-            command=self._command(),
+            command=None if self.own_command else self._command(),
             name=f"openenv-{self.env}-{self.provider_id}-{index}",
             detach=True,
             labels=labels,

@@ -207,17 +207,12 @@ def env_content_hash(env: str, base_id: str) -> str:
     return h.hexdigest()
 
 
-def _prepare_context(env: str, ctx: Path) -> Path:
-    """Fill a build context with the Dockerfile and wheels; returns the Dockerfile path."""
-    root = project_root()
-    folder = env_folder(env)
-    wheels = ctx / "wheels" / "deps"
-    project = ctx / "wheels" / "project"
-    wheels.mkdir(parents=True)
-    project.mkdir()
-    lock = root / "docker" / "requirements-server.lock"
-    shutil.copy(lock, wheels / "requirements-server.lock")
-    # The locked wheels are kept on the host by lock hash: rebuilds (every source edit) need no download.
+def locked_wheels() -> Path:
+    """The wheels of ``docker/requirements-server.lock`` (cp311 manylinux), downloaded once per lock hash.
+
+    Kept on the host by lock hash: image rebuilds (every source edit) and package venvs need no download.
+    """
+    lock = project_root() / "docker" / "requirements-server.lock"
     lock_hash = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
     cached = cache_dir() / f"wheels-{lock_hash}"
     if not cached.is_dir():
@@ -238,7 +233,44 @@ def _prepare_context(env: str, ctx: Path) -> Path:
         with contextlib.suppress(OSError):  # another process won the race: use its copy
             part.rename(cached)
         shutil.rmtree(part, ignore_errors=True)
-    for whl in cached.glob("*.whl"):
+    return cached
+
+
+def build_project_wheel(dest: Path) -> Path:
+    """Build the project's wheel into ``dest``; returns the wheel's path.
+
+    It is built from a copy of the sources, so the shared checkout gets no ``build/`` dir.
+    """
+    root = project_root()
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="openenv-wheel-") as tmp:
+        src = Path(tmp) / "project"
+        src.mkdir()
+        for rel in _SOURCE_FILES:
+            if (root / rel).is_file():
+                shutil.copy(root / rel, src / rel)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+        for rel in _SOURCE_DIRS:
+            if (root / rel).is_dir():
+                shutil.copytree(root / rel, src / rel, ignore=ignore)
+        _pip(
+            ["wheel", "--no-deps", "--no-build-isolation", "-w", str(dest), str(src)],
+            "building the project wheel",
+        )
+    (wheel,) = sorted(dest.glob("openenv_harness-*.whl"))
+    return wheel
+
+
+def _prepare_context(env: str, ctx: Path) -> Path:
+    """Fill a build context with the Dockerfile and wheels; returns the Dockerfile path."""
+    root = project_root()
+    folder = env_folder(env)
+    wheels = ctx / "wheels" / "deps"
+    project = ctx / "wheels" / "project"
+    wheels.mkdir(parents=True)
+    lock = root / "docker" / "requirements-server.lock"
+    shutil.copy(lock, wheels / "requirements-server.lock")
+    for whl in locked_wheels().glob("*.whl"):
         shutil.copy(whl, wheels / whl.name)
     env_reqs = folder / "requirements.txt"
     if env_reqs.is_file():
@@ -249,21 +281,7 @@ def _prepare_context(env: str, ctx: Path) -> Path:
         )
     else:
         (wheels / "requirements-env.txt").write_text("# no extra requirements\n")
-    # Build the project wheel from a copy of its sources, so the shared checkout gets no build/ dir.
-    src = ctx / "src"
-    src.mkdir()
-    for rel in _SOURCE_FILES:
-        if (root / rel).is_file():
-            shutil.copy(root / rel, src / rel)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for rel in _SOURCE_DIRS:
-        if (root / rel).is_dir():
-            shutil.copytree(root / rel, src / rel, ignore=ignore)
-    _pip(
-        ["wheel", "--no-deps", "--no-build-isolation", "-w", str(project), str(src)],
-        "building the project wheel",
-    )
-    shutil.rmtree(src)
+    build_project_wheel(project)
     dockerfile = folder / "Dockerfile"
     shutil.copy(
         dockerfile if dockerfile.is_file() else root / "docker" / "env.Dockerfile", ctx / "Dockerfile"

@@ -32,6 +32,12 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
     found them); ``remote`` refuses a non-empty mapping (those servers run elsewhere: set the variables
     there); ``docker`` gets them only if its provider takes an ``env_vars`` argument.
 
+    A taskset's runtime target (:meth:`openenv_harness.tasks.RuntimeTarget.provider_kwargs`) adds:
+    ``env_from`` (secret *names*; their values are read from this process's environment here, for ``local``
+    and ``docker``), ``package`` (``local``: a third-party pip requirement, served from its own isolated
+    venv, :func:`~openenv_harness.runtime._venv.package_venv`) and ``own_command`` (``docker``: the image's
+    own CMD serves). An env this process does not have registered gets untyped clients.
+
     Args:
         kind: ``inprocess`` (``env``, ``**env_kwargs``), ``local`` (``env``, ``n_servers``, ``env_kwargs``,
             ``max_sessions``, ``idle_timeout_s``, ``token``, ``env_vars``...), ``docker`` (``env``,
@@ -48,7 +54,8 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
     aliases = {"in_process": "inprocess", "process": "local", "local_process": "local", "urls": "remote"}
     kind = aliases.get(kind, kind)
     cls: Any
-    env_vars = kwargs.pop("env_vars", None)
+    env_vars = _with_env_from(kwargs.pop("env_vars", None), kwargs.pop("env_from", None), kind)
+    package = kwargs.pop("package", None) if kind == "local" else None
     if kind == "inprocess":
         from ._inprocess import InProcessProvider
 
@@ -61,6 +68,10 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
         from ._local import LocalProcessProvider as cls
 
         kwargs["env_vars"] = env_vars
+        if package:
+            from ._venv import package_venv
+
+            kwargs["python"] = str(package_venv(str(package), str(kwargs.get("env"))).python)
     elif kind == "remote":
         from ._remote import RemoteProvider as cls
 
@@ -80,6 +91,33 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
     else:
         raise ValueError(f"unknown provider kind {kind!r}; expected one of {', '.join(KINDS)}")
     try:
-        return cls(**kwargs)  # type: ignore[no-any-return]
+        provider = cls(**kwargs)
     except TypeError as exc:
         raise ValueError(f"bad arguments for provider {kind!r} ({cls.__name__}): {exc}") from None
+    if kind in ("local", "docker") and not _registered(provider.env_id):
+        provider.env_id = None  # its code is not imported here (a package venv, an image): untyped clients
+    return provider  # type: ignore[no-any-return]
+
+
+def _registered(env_id: str | None) -> bool:
+    from ..spec import spec
+
+    try:
+        spec(str(env_id))
+    except KeyError:
+        return False
+    return True
+
+
+def _with_env_from(env_vars: Any, names: Any, kind: str) -> Any:
+    """``env_vars`` plus the values of the variables ``names`` (read here; a missing one is refused)."""
+    if not names or kind not in ("local", "docker"):
+        return env_vars
+    import os
+
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        raise ValueError(
+            f"env_from: variable(s) {', '.join(missing)} not set (names only; values never shown)"
+        )
+    return {**dict(env_vars or {}), **{n: os.environ[n] for n in names}}

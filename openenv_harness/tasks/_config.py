@@ -23,8 +23,10 @@ class TasksetConfig:
         sampler: ``uniform`` (without replacement per epoch), ``sequential`` or ``curriculum``.
         seed: Seed of the sampler (and base seed of sequential eval seeds).
         limit: Use at most this many rows of each split (None = all).
-        trust_remote_code: Allow installing/importing a ``package`` runtime target other than
-            ``openenv-harness`` itself (that runs code named by the dataset).
+        trust_remote_code: Allow a ``package`` runtime target other than ``openenv-harness`` itself, or an
+            ``image`` not built by this project (both run code named by the dataset).
+        space_url: Where a ``space_id`` target is served, instead of ``https://{owner}-{name}.hf.space``
+            (e.g. the Space's image run locally).
     """
 
     ref: str | None = None
@@ -34,3 +36,4 @@ class TasksetConfig:
     seed: int = 0
     limit: int | None = None
     trust_remote_code: bool = False
+    space_url: str | None = None

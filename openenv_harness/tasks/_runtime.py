@@ -1,12 +1,17 @@
 """Map a manifest's runtime target onto what a runtime provider needs; gate code execution and secrets.
 
-* ``image`` -> ``kind="docker"``: the Docker provider runs the image with the ``resources`` as limits.
+* ``image`` -> ``kind="docker"``: the Docker provider runs the image **with its own command** (its
+  ``CMD``/entrypoint: an OpenEnv-native image serves on port 8000, and so do this project's env images) and
+  the ``resources`` as limits. An image names code the dataset chose, so it needs ``trust_remote_code=True``
+  unless it is one of this project's own env images (``openenv-harness/...``).
 * ``package`` -> ``kind="package"``: a pip requirement whose ``openenv_harness.envs`` entry point ``env`` is
-  the environment, served by a local process provider. ``openenv-harness`` itself (the shipped envs) is
-  already running code and needs no opt-in; any other package is installed (if missing) and imported only
-  with ``trust_remote_code=True``, because both run code the dataset named.
-* ``space_id`` -> ``kind="remote"``: ``https://{owner}-{name}.hf.space``; with ``HF_HUB_OFFLINE=1`` it fails
-  at once instead of hanging on a connection.
+  the environment, served by local server processes. ``openenv-harness`` itself (the shipped envs) is
+  already running code and needs no opt-in; any other package needs ``trust_remote_code=True`` and is
+  installed into an isolated virtual environment used only by its server processes
+  (:mod:`openenv_harness.runtime._venv`), never into the orchestrator's interpreter.
+* ``space_id`` -> ``kind="remote"``: ``https://{owner}-{name}.hf.space`` (or ``space_url`` when given: a
+  Space run locally, e.g. from its image); without an override and with ``HF_HUB_OFFLINE=1`` it fails at
+  once instead of hanging on a connection.
 
 Secrets are names; their values come from environment variables and are checked before anything starts.
 The values live only in a :class:`SecretValues` mapping whose ``repr`` shows names, and no record written by
@@ -18,8 +23,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 
 SELF_DISTRIBUTION = "openenv-harness"
 _ENTRY_POINT_GROUP = "openenv_harness.envs"
+OWN_IMAGE_PREFIX = "openenv-harness/"
+"""Images of this project's own envs (built by ``openenv_harness.runtime._docker_build``)."""
 
 
 class SecretValues(Mapping[str, str]):
@@ -94,21 +99,9 @@ def _installed(req: Requirement) -> metadata.Distribution | None:
     return dist
 
 
-def _install(requirement: str, timeout_s: float = 600.0) -> None:
-    log.info("installing runtime package %s (trust_remote_code=True)", requirement)
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", requirement],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-        )
-    except subprocess.CalledProcessError as exc:
-        tail = (exc.stderr or "").strip().splitlines()[-3:]
-        raise TasksetError(f"pip install {requirement!r} failed: {' | '.join(tail)}") from None
-    except subprocess.TimeoutExpired:
-        raise TasksetError(f"pip install {requirement!r} did not finish within {timeout_s:.0f} s") from None
+def is_own_image(image: str) -> bool:
+    """Whether ``image`` is one of this project's env images (built from its own sources: trusted)."""
+    return image.startswith(OWN_IMAGE_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -123,6 +116,7 @@ class RuntimeTarget:
         url: Base URL (remote).
         limits: Provider limits: ``cpus``, ``nano_cpus``, ``mem_limit`` (bytes), ``pids_limit``, ``timeout_s``.
         secrets: Secret values for the environment's process/container environment (repr shows names).
+        space_id: The Space (remote targets from ``space_id``).
     """
 
     kind: str
@@ -132,26 +126,39 @@ class RuntimeTarget:
     url: str | None = None
     limits: dict[str, Any] = field(default_factory=dict)
     secrets: SecretValues = field(default_factory=lambda: SecretValues({}), repr=True)
+    space_id: str | None = None
+
+    @property
+    def third_party(self) -> bool:
+        """A ``package`` target other than ``openenv-harness`` itself (runs in its own virtual environment)."""
+        return (
+            self.kind == "package" and _normalise(Requirement(self.package or "").name) != SELF_DISTRIBUTION
+        )
 
     def provider_kwargs(self) -> tuple[str, dict[str, Any]]:
-        """``(kind, kwargs)`` for :func:`openenv_harness.runtime.make_provider` (secrets excluded).
+        """``(kind, kwargs)`` for :func:`openenv_harness.runtime.make_provider` (secret values excluded).
 
-        ``docker`` gets the image and the ``cpus``/``mem_limit``/``pids_limit`` limits; ``package`` runs
-        the registered env in local server processes (``local``; the OS limits of the sandboxes apply,
-        not these); ``remote`` gets the Space URL. ``timeout_s`` is a per-step budget for the rollout
-        client, so it stays in :attr:`limits`.
+        ``docker`` gets the image, ``own_command`` (the image's own CMD/entrypoint serves) and the
+        ``cpus``/``mem_limit``/``pids_limit`` limits; ``package`` runs the registered env in local server
+        processes (``local``; a third-party package with ``package=REQUIREMENT``, which the factory installs
+        into an isolated virtual environment); ``remote`` gets the URL. ``timeout_s`` is a per-step budget
+        for the rollout client, so it stays in :attr:`limits`. Secret *names* go as ``env_from``: the
+        provider reads their values from this process's environment when it is built.
         """
+        names = sorted(self.secrets)
         if self.kind == "docker":
-            kwargs: dict[str, Any] = {"env": self.env_id, "image": self.image}
-            if "cpus" in self.limits:
-                kwargs["cpus"] = self.limits["cpus"]
-            if "mem_limit" in self.limits:
-                kwargs["mem_limit"] = f"{self.limits['mem_limit']}b"
-            if "pids_limit" in self.limits:
-                kwargs["pids_limit"] = self.limits["pids_limit"]
+            kwargs: dict[str, Any] = {"env": self.env_id, "image": self.image, "own_command": True}
+            kwargs.update(docker_limits(self.limits))
+            if names:
+                kwargs["env_from"] = names
             return "docker", kwargs
         if self.kind == "package":
-            return "local", {"env": self.env_id}
+            kwargs = {"env": self.env_id}
+            if self.third_party:
+                kwargs["package"] = self.package
+            if names:
+                kwargs["env_from"] = names
+            return "local", kwargs
         return "remote", {"urls": [self.url], "env_id": self.env_id}
 
     def record(self) -> dict[str, Any]:
@@ -162,9 +169,22 @@ class RuntimeTarget:
             "image": self.image,
             "package": self.package,
             "url": self.url,
+            "space_id": self.space_id,
             "limits": dict(self.limits),
             "secrets": sorted(self.secrets),
         }
+
+
+def docker_limits(limits: Mapping[str, Any]) -> dict[str, Any]:
+    """The Docker provider's ``cpus``/``mem_limit``/``pids_limit`` arguments from a target's limits."""
+    out: dict[str, Any] = {}
+    if "cpus" in limits:
+        out["cpus"] = limits["cpus"]
+    if "mem_limit" in limits:
+        out["mem_limit"] = f"{limits['mem_limit']}b"
+    if "pids_limit" in limits:
+        out["pids_limit"] = max(16, int(limits["pids_limit"]))  # the provider's floor: a server needs threads
+    return out
 
 
 def _limits(entry: EnvironmentEntry) -> dict[str, Any]:
@@ -194,13 +214,27 @@ def _check_min_version(entry: EnvironmentEntry) -> None:
         )
 
 
+def _untrusted(entry: EnvironmentEntry, what: str) -> TasksetError:
+    return TasksetError(
+        f"environment {entry.id!r} runs {what}: that executes code named by the dataset. Refusing because "
+        "trust_remote_code is False; review it and pass trust_remote_code=True (taskset.trust_remote_code=true) "
+        "to allow it."
+    )
+
+
 def package_env(entry: EnvironmentEntry, trust_remote_code: bool = False, install: bool = True) -> str:
-    """Make a ``package`` target's environment available and return its registered env id.
+    """Check a ``package`` target and return the environment id it registers.
+
+    ``openenv-harness`` itself must provide the env here (its entry points are read in this process). A
+    third-party package is only gated (``trust_remote_code``) and its requirement checked: it is never
+    imported or installed here; the runtime installs it into an isolated virtual environment and checks
+    its entry point there. ``install`` is accepted for compatibility and ignored.
 
     Raises:
-        TasksetError: refusal without ``trust_remote_code`` for third-party packages, a bad requirement,
-            a failed install, or a package that does not provide the environment.
+        TasksetError: refusal without ``trust_remote_code`` for third-party packages, a bad requirement, or
+            ``openenv-harness`` not providing the environment.
     """
+    del install
     block = entry.openenv
     assert block.package is not None
     try:
@@ -210,20 +244,13 @@ def package_env(entry: EnvironmentEntry, trust_remote_code: bool = False, instal
             f"environment {entry.id!r}: package {block.package!r} is not a requirement: {exc}"
         ) from None
     env_id = block.env or entry.id
-    if _normalise(req.name) != SELF_DISTRIBUTION and not trust_remote_code:
-        raise TasksetError(
-            f"environment {entry.id!r} runs package {block.package!r}: installing or importing it executes "
-            "code named by the dataset. Refusing because trust_remote_code is False; review the package and "
-            "pass trust_remote_code=True (taskset.trust_remote_code=true) to allow it."
-        )
+    if _normalise(req.name) != SELF_DISTRIBUTION:
+        if not trust_remote_code:
+            raise _untrusted(entry, f"package {block.package!r}")
+        return env_id
     dist = _installed(req)
     if dist is None:
-        if not install or _normalise(req.name) == SELF_DISTRIBUTION:
-            raise TasksetError(f"environment {entry.id!r}: package {block.package!r} is not installed")
-        _install(block.package)
-        dist = _installed(req)
-        if dist is None:
-            raise TasksetError(f"environment {entry.id!r}: {block.package!r} still not installed after pip")
+        raise TasksetError(f"environment {entry.id!r}: package {block.package!r} is not installed")
     names = {ep.name for ep in dist.entry_points if ep.group == _ENTRY_POINT_GROUP}
     if env_id not in names:
         raise TasksetError(
@@ -233,21 +260,31 @@ def package_env(entry: EnvironmentEntry, trust_remote_code: bool = False, instal
     return env_id
 
 
+def target_env_id(entry: EnvironmentEntry) -> str:
+    """The environment id a manifest entry runs (a package's ``env`` entry point, else the manifest id)."""
+    return entry.openenv.env or entry.id
+
+
 def runtime_for(
     entry: EnvironmentEntry,
     trust_remote_code: bool = False,
     environ: Mapping[str, str] | None = None,
     install: bool = True,
+    space_url_override: str | None = None,
 ) -> RuntimeTarget:
     """Turn a manifest entry into a :class:`RuntimeTarget` for the runtime providers.
 
-    Checks run in this order and all before anything starts: version, secrets, then the target itself.
+    Checks run in this order and all before anything starts: version, secrets, trust, then the target
+    itself. Nothing is installed, imported or started here.
 
     Args:
         entry: The manifest environment.
-        trust_remote_code: Allow third-party ``package`` targets.
+        trust_remote_code: Allow third-party ``package`` targets and images not built by this project.
         environ: Where secrets are read (default ``os.environ``).
-        install: pip-install a missing trusted package.
+        install: Ignored (kept for compatibility: third-party packages are installed by the runtime, into
+            their own virtual environment).
+        space_url_override: Where a ``space_id`` target is served (e.g. the Space's image run locally);
+            default ``https://{owner}-{name}.hf.space``.
 
     Raises:
         TasksetError: with a message that says what to do.
@@ -258,14 +295,21 @@ def runtime_for(
     limits = _limits(entry)
     log.info("runtime for %s: %s target, secrets %s", entry.id, block.target, sorted(secrets) or "none")
     if block.image:
+        if not trust_remote_code and not is_own_image(block.image):
+            raise _untrusted(entry, f"image {block.image!r}")
         return RuntimeTarget("docker", entry.id, image=block.image, limits=limits, secrets=secrets)
     if block.package:
         env_id = package_env(entry, trust_remote_code, install)
         return RuntimeTarget("package", env_id, package=block.package, limits=limits, secrets=secrets)
     assert block.space_id is not None
-    if _hub_offline():
+    if space_url_override:
+        url = space_url_override.rstrip("/")
+    elif _hub_offline():
         raise TasksetError(
             f"environment {entry.id!r} runs on the Space {block.space_id!r}, which needs the network; "
-            "HF_HUB_OFFLINE is set (unset it, or use a taskset with an image or package target)"
+            "HF_HUB_OFFLINE is set (unset it, give the Space's address with taskset.space_url=URL, or use a "
+            "taskset with an image or package target)"
         )
-    return RuntimeTarget("remote", entry.id, url=space_url(block.space_id), limits=limits, secrets=secrets)
+    else:
+        url = space_url(block.space_id)
+    return RuntimeTarget("remote", entry.id, url=url, limits=limits, secrets=secrets, space_id=block.space_id)

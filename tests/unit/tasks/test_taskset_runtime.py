@@ -31,7 +31,7 @@ def _entry(**openenv: Any):  # type: ignore[no-untyped-def]
 
 
 def test_image_maps_to_docker_limits() -> None:
-    t = runtime_for(_entry(image="ghcr.io/org/env:1.2"))
+    t = runtime_for(_entry(image="ghcr.io/org/env:1.2"), trust_remote_code=True)
     assert (t.kind, t.image, t.env_id) == ("docker", "ghcr.io/org/env:1.2", "toy")
     assert t.limits == {
         "cpus": 0.5,
@@ -49,37 +49,41 @@ def test_own_package_is_trusted_and_maps_to_its_entry_point() -> None:
         runtime_for(_entry(package="openenv_harness", env="nope"))
 
 
-@pytest.mark.parametrize("package", ["evil-envs", "pyyaml", "requests>=2"])
-def test_third_party_package_refused_without_trust(package: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "openenv",
+    [{"package": "evil-envs"}, {"package": "pyyaml"}, {"package": "requests>=2"}, {"image": "ghcr.io/x/y:1"}],
+)
+def test_third_party_code_refused_without_trust(
+    openenv: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[Any] = []
     monkeypatch.setattr("subprocess.run", lambda *a, **k: calls.append(a))
     with pytest.raises(TasksetError, match="Refusing because trust_remote_code is False") as info:
-        runtime_for(_entry(package=package))
+        runtime_for(_entry(**openenv))
     assert "taskset.trust_remote_code=true" in str(info.value)
     assert calls == []  # nothing was installed or run
 
 
-def test_trusted_installed_package_without_the_env_is_refused_clearly() -> None:
-    with pytest.raises(TasksetError, match="package 'pyyaml' does not provide environment 'toy'"):
-        runtime_for(_entry(package="pyyaml"), trust_remote_code=True, install=False)
+def test_own_images_need_no_trust() -> None:
+    assert runtime_for(_entry(image="openenv-harness/env-echo:latest")).kind == "docker"
 
 
-def test_trusted_missing_package_goes_through_pip(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With trust, a missing package is pip-installed; if pip leaves it missing the error says so."""
-    calls: list[list[str]] = []
+def test_trusted_third_party_package_is_not_touched_in_this_interpreter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The orchestrator neither installs nor imports it: the runtime serves it from a venv of its own."""
+    calls: list[Any] = []
+    monkeypatch.setattr("subprocess.run", lambda *a, **k: calls.append(a))
+    t = runtime_for(_entry(package="surely-not-a-real-dist-xyz==1.0", env="xyz"), trust_remote_code=True)
+    assert (t.kind, t.env_id, t.third_party) == ("package", "xyz", True)
+    assert t.provider_kwargs() == ("local", {"env": "xyz", "package": "surely-not-a-real-dist-xyz==1.0"})
+    assert calls == []
 
-    def fake_run(cmd: list[str], **kwargs: Any) -> None:
-        calls.append(cmd)
 
-    monkeypatch.setattr("subprocess.run", fake_run)
-    with pytest.raises(TasksetError, match="still not installed after pip"):
-        runtime_for(_entry(package="surely-not-a-real-dist-xyz==1.0"), trust_remote_code=True)
-    assert [c[-3:] for c in calls] == [["pip", "install", "surely-not-a-real-dist-xyz==1.0"]]
-
-
-def test_trusted_missing_package_not_installed_when_install_off() -> None:
-    with pytest.raises(TasksetError, match="is not installed"):
-        runtime_for(_entry(package="surely-not-a-real-dist-xyz"), trust_remote_code=True, install=False)
+def test_space_url_override_works_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    t = runtime_for(_entry(space_id="Org/My_Env"), space_url_override="http://127.0.0.1:9/")
+    assert (t.kind, t.url, t.space_id) == ("remote", "http://127.0.0.1:9", "Org/My_Env")
 
 
 def test_space_offline_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,7 +117,7 @@ def test_secrets_never_logged_or_written(
     monkeypatch.setenv("TOY_TOKEN", SECRET)
     caplog.set_level(logging.DEBUG)
     entry = _entry(image="img:1", secrets=["TOY_TOKEN"])
-    target = runtime_for(entry)
+    target = runtime_for(entry, trust_remote_code=True)
     assert target.secrets["TOY_TOKEN"] == SECRET  # the provider gets the value ...
     # ... but no log line, repr, record or report carries it.
     assert "TOY_TOKEN" in caplog.text and SECRET not in caplog.text
@@ -161,9 +165,29 @@ def test_provider_kwargs_build_real_providers(
     from openenv_harness.runtime import make_provider
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # the Space case only builds a URL
-    got_kind, kwargs = runtime_for(_entry(**openenv)).provider_kwargs()
+    got_kind, kwargs = runtime_for(_entry(**openenv), trust_remote_code=True).provider_kwargs()
     assert got_kind == kind
     provider = make_provider(got_kind, **kwargs)
     if kind == "docker":
         assert (provider.cpus, provider.mem_limit, provider.pids_limit) == (0.5, f"{1024**3}b", 16)
         assert provider.image == "ghcr.io/org/env:1.2"
+        assert provider.own_command is True and provider.env_id is None  # foreign image: its CMD, untyped
+
+
+def test_docker_own_command_takes_no_server_arguments() -> None:
+    from openenv_harness.runtime import make_provider
+
+    with pytest.raises(ValueError, match="env_kwargs/server_args cannot be passed"):
+        make_provider("docker", env="toy", image="img:1", own_command=True, env_kwargs={"taskset": "x"})
+
+
+def test_env_from_reads_secret_values_here_and_names_missing_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openenv_harness.runtime import make_provider
+
+    monkeypatch.setenv("TOY_TOKEN", SECRET)
+    monkeypatch.delenv("TOY_KEY", raising=False)
+    provider = make_provider("local", env="echo", env_from=["TOY_TOKEN"])
+    assert provider.env_var_names == ["TOY_TOKEN"]  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="TOY_KEY not set") as info:
+        make_provider("local", env="echo", env_from=["TOY_TOKEN", "TOY_KEY"])
+    assert SECRET not in str(info.value)
