@@ -1,4 +1,4 @@
-"""The asynchronous WebSocket env client (``websockets.asyncio``); same face and semantics as the sync one."""
+"""The asynchronous WebSocket env client; same face and semantics as the sync one (frames via ``_aio_ws``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ import contextlib
 import time
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.protocol import State as WSState
-
 from ..spec import Action, EnvError, ErrorCode, State
 from ..spec._types import ObsT
+from ._aio_ws import AsyncWebSocket, HandshakeRejected, WebSocketClosed
 from ._base import WSClientBase
 from ._control import AsyncControlAPI
 from ._core import server_error
@@ -28,15 +25,6 @@ from ._protocol import (
 )
 
 
-async def _drain(ws: ClientConnection) -> list[str | bytes]:
-    """Messages the connection received before it closed (websockets hands them out before raising)."""
-    out: list[str | bytes] = []
-    with contextlib.suppress(ConnectionClosed, TimeoutError, OSError):
-        while len(out) < 16:
-            out.append(await asyncio.wait_for(ws.recv(), 0.05))
-    return out
-
-
 class AsyncEnvClient(WSClientBase[ObsT]):
     """Async twin of :class:`~openenv_harness.client.EnvClient`: same arguments, awaitable methods.
 
@@ -44,7 +32,7 @@ class AsyncEnvClient(WSClientBase[ObsT]):
     concurrently for a pool. See :class:`~openenv_harness.client.EnvClient` for the arguments.
     """
 
-    _ws: ClientConnection | None = None
+    _ws: AsyncWebSocket | None = None
     _control: AsyncControlAPI | None = None
     _lock_obj: asyncio.Lock | None = None
 
@@ -75,15 +63,15 @@ class AsyncEnvClient(WSClientBase[ObsT]):
         return self._protocols[url]
 
     def _is_open(self) -> bool:
-        return self._ws is not None and self._ws.state is WSState.OPEN
+        return self._ws is not None and self._ws.open
 
     async def _drop(self) -> None:
         if self._ws is not None:
             ws, self._ws = self._ws, None
-            with contextlib.suppress(TimeoutError, OSError, ConnectionClosed):
-                await asyncio.wait_for(ws.close(), 0.2)
+            with contextlib.suppress(OSError):
+                await ws.close(0.2)
 
-    async def _connect(self) -> ClientConnection:
+    async def _connect(self) -> AsyncWebSocket:
         if self._closed:
             raise EnvError(ErrorCode.CONNECTION_LOST, "this client was closed; create a new one")
         await self._drop()
@@ -98,19 +86,12 @@ class AsyncEnvClient(WSClientBase[ObsT]):
             )
             try:
                 protocol = await self._detect(url)
-                ws = await connect(
-                    ws_url(url),
-                    compression=None,
-                    max_size=self._max_size,
-                    open_timeout=self.connect_timeout_s,
-                    ping_interval=None,
-                    proxy=None,
-                )
-            except InvalidStatus as exc:
+                ws = await AsyncWebSocket.connect(ws_url(url), self.connect_timeout_s, self._max_size)
+            except HandshakeRejected as exc:
                 raise EnvError(
                     ErrorCode.UNSUPPORTED, f"{url} does not serve an environment WebSocket at /ws: {exc}"
                 ) from None
-            except (OSError, TimeoutError, InvalidHandshake, EnvError) as exc:
+            except (OSError, TimeoutError, EnvError) as exc:
                 if isinstance(exc, EnvError) and exc.code != ErrorCode.CONNECTION_LOST:
                     raise
                 if time.monotonic() + delay > deadline:
@@ -131,8 +112,8 @@ class AsyncEnvClient(WSClientBase[ObsT]):
             ws = self._ws
             if ws is not None and not self._is_open() and op != "reset":
                 # Closed while idle (server restart, idle reaper): the episode is gone.
-                early = server_error(await _drain(ws))
-                reason = f"connection closed (code {ws.close_code}{': ' + ws.close_reason if ws.close_reason else ''})"
+                early = server_error(list(ws.take_pending()))
+                reason = ws.close_reason
                 await self._drop()
                 raise early or self._core.on_lost(op, ConnectionError(reason))
             if ws is None or not self._is_open():
@@ -142,20 +123,19 @@ class AsyncEnvClient(WSClientBase[ObsT]):
                 ws = await self._connect()
             text, rid, wait = self._core.prepare(frame, timeout_s)
             try:
-                # asyncio.timeout, not wait_for: no extra task per receive (cancelling recv() is safe).
-                async with asyncio.timeout(wait):
-                    await ws.send(text)
-                    while True:
-                        msg = decode(await ws.recv())
-                        if self._core.accept(msg, rid):
-                            return msg
+                ws.send(text)
+                deadline = ws.time() + wait
+                while True:
+                    msg = decode(await ws.recv(deadline))
+                    if self._core.accept(msg, rid):
+                        return msg
             except TimeoutError:
                 err, poisoned = self._core.on_timeout(op, rid, wait)
                 if poisoned:
                     await self._drop()
                 raise err from None
-            except (ConnectionClosed, OSError) as exc:
-                early = server_error(await _drain(ws))
+            except (WebSocketClosed, OSError) as exc:
+                early = server_error(list(ws.take_pending()))
                 await self._drop()
                 raise (early or self._core.on_lost(op, exc)) from None
 
@@ -221,8 +201,8 @@ class AsyncEnvClient(WSClientBase[ObsT]):
             return
         self._closed = True
         if self._ws is not None and self._is_open():
-            with contextlib.suppress(ConnectionClosed, OSError):
-                await self._ws.send('{"type":"close"}')
+            with contextlib.suppress(OSError):
+                self._ws.send('{"type":"close"}')
         await self._drop()
         if self._control is not None:
             await self._control.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
@@ -23,6 +24,21 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """The rollout loop: uvloop's when installed (it halves the loop's own cost per turn), else asyncio's.
+
+    ``OPENENV_HARNESS_LOOP=asyncio`` forces the standard loop (for comparisons and debugging).
+    """
+    if os.environ.get("OPENENV_HARNESS_LOOP", "uvloop") != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 class LoopThread:
     """An asyncio loop on a daemon thread; :meth:`run` executes a coroutine there and waits for it.
 
@@ -31,7 +47,7 @@ class LoopThread:
     """
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="harness-loop", daemon=True)
         self._thread.start()
 
@@ -160,6 +176,9 @@ class EnvRuntime:
         self.pushes: list[dict[str, Any]] = []
         self.remote = str(runtime.provider) == "remote"
         self.foreign = not is_registered(env_id)
+        # Servers whose code this process does not know (remote ones, a taskset's package venv or foreign
+        # image) are asked about themselves and their capacity before the pool is opened.
+        self.probed = self.remote or self.foreign
         self.servers: list[ServerInfo] = []
         self._warned_config = False
 
@@ -176,9 +195,6 @@ class EnvRuntime:
             self.close()
             raise
         return self
-        # Servers whose code this process does not know (remote ones, a taskset's package venv or foreign
-        # image) are asked about themselves and their capacity before the pool is opened.
-        self.probed = self.remote or self.foreign
 
     def __exit__(self, *exc: object) -> None:
         self.close()
