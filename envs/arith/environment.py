@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import random
 import uuid
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from openenv_harness.rubric import check_reward_config
-from openenv_harness.spec import EnvError, Environment, ErrorCode
+from openenv_harness.spec import EnvError, Environment, ErrorCode, validated_init
 
 from .generator import MAX_DIFFICULTY, MIN_DIFFICULTY, answer_of, generate
 from .models import ArithAction, ArithConfig, ArithObservation, ArithState
@@ -48,23 +50,20 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
     state_type = ArithState
     config_type = ArithConfig
 
+    @validated_init
     def __init__(
         self,
-        difficulty: int = 1,
+        difficulty: Annotated[int, Field(ge=MIN_DIFFICULTY, le=MAX_DIFFICULTY)] = 1,
         taskset: str | None = None,
         split: str = "train",
-        tolerance: float = 1e-6,
-        attempts: int = 1,
+        tolerance: Annotated[float, Field(ge=0)] = 1e-6,
+        attempts: Annotated[int, Field(ge=1, le=10)] = 1,
     ) -> None:
         super().__init__()
-        if not 1 <= int(attempts) <= 10:
-            raise ValueError(f"attempts must be 1..10, got {attempts}")
         self.attempts = int(attempts)
         self.tolerance = tolerance
         self.rubric = arith_rubric(tolerance)
         check_reward_config(self.reward_config, self.rubric)
-        if not MIN_DIFFICULTY <= int(difficulty) <= MAX_DIFFICULTY:
-            raise ValueError(f"difficulty must be {MIN_DIFFICULTY}..{MAX_DIFFICULTY}, got {difficulty}")
         self.difficulty = int(difficulty)
         self.split = split
         self._binding = TasksetBinding(taskset) if taskset else None

@@ -23,7 +23,9 @@ import asyncio
 import os
 import random
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from openenv_harness.rubric import RewardResult, WeightedSum, check_reward_config
 from openenv_harness.rubrics.unit_tests import Compiles, PassFraction
@@ -35,7 +37,7 @@ from openenv_harness.sandbox import (
     SandboxUnavailable,
     UidPoolExhausted,
 )
-from openenv_harness.spec import EnvError, Environment, ErrorCode
+from openenv_harness.spec import EnvError, Environment, ErrorCode, validated_init
 from openenv_harness.verify import CallReport, CallVerifier, Unit
 
 from .models import CodingAction, CodingConfig, CodingObservation, CodingState
@@ -85,28 +87,25 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
     state_type = CodingState
     config_type = CodingConfig
 
+    @validated_init
     def __init__(
         self,
         sandbox: Literal["bwrap", "none"] = "bwrap",
-        max_turns: int = 5,
+        max_turns: Annotated[int, Field(ge=1)] = 5,
         taskset: str | None = None,
         split: str = "test",
-        wall_s: float = 10.0,
-        cpu_s: int = 10,
-        memory_mb: int = 1024,
-        nproc: int = 64,
-        output_bytes: int = 64 * 1024,
-        disk_mb: int | None = 128,
-        unit_timeout_s: float = 3.0,
+        wall_s: Annotated[float, Field(gt=0)] = 10.0,
+        cpu_s: Annotated[int, Field(gt=0)] = 10,
+        memory_mb: Annotated[int, Field(gt=0)] = 1024,
+        nproc: Annotated[int, Field(gt=0)] = 64,
+        output_bytes: Annotated[int, Field(gt=0)] = 64 * 1024,
+        disk_mb: Annotated[int, Field(gt=0)] | None = 128,
+        unit_timeout_s: Annotated[float, Field(gt=0)] = 3.0,
         python_site: bool = False,
         session: bool = False,
         packages: list[str] | tuple[str, ...] = (),
     ) -> None:
         super().__init__()
-        if sandbox not in ("bwrap", "none"):
-            raise ValueError(f"sandbox must be 'bwrap' or 'none', got {sandbox!r}")
-        if max_turns < 1:
-            raise ValueError(f"max_turns must be >= 1, got {max_turns}")
         limits = SandboxLimits(
             wall_s=wall_s,
             cpu_s=cpu_s,

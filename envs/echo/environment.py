@@ -12,9 +12,19 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State
+from pydantic import Field
+
+from openenv_harness.spec import (
+    Action,
+    EnvError,
+    Environment,
+    ErrorCode,
+    Observation,
+    State,
+    validated_init,
+)
 
 _GREETINGS = ("hello", "bonjour", "hola", "ciao", "hallo", "salut", "ahoj", "hej", "moi", "ola")
 
@@ -68,12 +78,13 @@ class SyncEchoEnvironment(Environment[EchoAction, EchoObservation]):
     state_type = EchoState
     config_type = EchoConfig
 
+    @validated_init
     def __init__(
         self,
-        max_steps: int = 5,
+        max_steps: Annotated[int, Field(ge=1)] = 5,
         crash_on: str | None = "__crash__",
         sleep_on: bool = True,
-        step_delay_s: float = 0.0,
+        step_delay_s: Annotated[float, Field(ge=0)] = 0.0,
     ) -> None:
         super().__init__()
         self.max_steps = max_steps

@@ -18,17 +18,17 @@ import math
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, model_validator
 
 from openenv_harness.mcp import EpisodeDirectory, MCPToolsMixin, ToolCallError
 from openenv_harness.rubric import trajectory_credits
-from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State
+from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State, validated_init
 
 from .data import POLICY, TOOLS, Goal, SupportDesk, build
 from .rubric import build_rubric
-from .users import LLMUser, ScriptedUser, UserSimConfig, make_user
+from .users import LLMUser, ScriptedUser, UserArg, UserSimConfig, make_user
 
 
 class SupportAction(Action):
@@ -108,10 +108,9 @@ class SupportEnvironment(MCPToolsMixin, Environment[SupportAction, SupportObserv
     episodes: ClassVar[EpisodeDirectory] = EpisodeDirectory()
     """Live episodes of this process, for MCP requests carrying ``X-OpenEnv-Episode-Id``."""
 
-    def __init__(self, max_steps: int = 20, user: UserSimConfig | dict[str, Any] | None = None) -> None:
+    @validated_init
+    def __init__(self, max_steps: Annotated[int, Field(ge=1)] = 20, user: UserArg = None) -> None:
         super().__init__()
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         self.max_steps = max_steps
         self.user_config = user if isinstance(user, UserSimConfig) else UserSimConfig(**(user or {}))
         if self.user_config.kind == "llm":

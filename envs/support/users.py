@@ -12,9 +12,10 @@ import os
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 import httpx
+from pydantic import AfterValidator, ConfigDict, TypeAdapter
 
 from openenv_harness.spec import EnvError, ErrorCode
 
@@ -51,6 +52,8 @@ class UserSimConfig:
     timeout_s: float = 60.0
     extra_body: dict[str, Any] = field(default_factory=dict)
 
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")  # a misspelt field is an error
+
     def __post_init__(self) -> None:
         if self.kind not in ("scripted", "llm"):
             raise ValueError(f"user.kind must be 'scripted' or 'llm', got {self.kind!r}")
@@ -60,6 +63,15 @@ class UserSimConfig:
             raise ValueError(
                 "user sampling params out of range: temperature in [0, 2], top_p in (0, 1], max_tokens >= 1"
             )
+
+
+def _user_fields(value: Any) -> Any:
+    """The dict form (a config file's ``env.kwargs.user``) is checked field by field as a UserSimConfig."""
+    return TypeAdapter(UserSimConfig).validate_python(value) if isinstance(value, dict) else value
+
+
+UserArg = Annotated[UserSimConfig | dict[str, Any] | None, AfterValidator(_user_fields)]
+"""How ``SupportEnvironment(user=...)`` is declared: a UserSimConfig, its fields as a dict, or None."""
 
 
 class SimulatedUser(Protocol):

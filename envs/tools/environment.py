@@ -20,12 +20,12 @@ import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, model_validator
 
 from openenv_harness.mcp import EpisodeDirectory, MCPToolsMixin, ToolCallError, ToolRegistry
-from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State
+from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State, validated_init
 
 from .calculator import calculate
 from .database import SCHEMA, build_database, lock_read_only, run_query
@@ -128,12 +128,15 @@ class ToolsEnvironment(MCPToolsMixin, Environment[ToolsAction, ToolsObservation]
     episodes: ClassVar[EpisodeDirectory] = EpisodeDirectory()
     """Live episodes of this process, for MCP requests carrying ``X-OpenEnv-Episode-Id``."""
 
+    @validated_init
     def __init__(
-        self, max_steps: int = 10, max_tool_calls: int = 30, max_rows: int = 50, template: str | None = None
+        self,
+        max_steps: Annotated[int, Field(ge=1)] = 10,
+        max_tool_calls: Annotated[int, Field(ge=0)] = 30,
+        max_rows: Annotated[int, Field(ge=1)] = 50,
+        template: str | None = None,
     ) -> None:
         super().__init__()
-        if max_steps < 1 or max_tool_calls < 0 or max_rows < 1:
-            raise ValueError("max_steps and max_rows must be >= 1 and max_tool_calls >= 0")
         self.max_steps = max_steps
         self.max_tool_calls = max_tool_calls
         self.max_rows = max_rows

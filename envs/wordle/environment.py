@@ -16,12 +16,12 @@ import hashlib
 import math
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from openenv_harness.rubric import trajectory_credits
-from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State
+from openenv_harness.spec import Action, EnvError, Environment, ErrorCode, Observation, State, validated_init
 
 from .game import GREEN, WORD_LENGTH, feedback, pick_secret, word_list
 from .rubric import build_rubric
@@ -101,10 +101,9 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation]):
     state_type = WordleState
     config_type = WordleConfig
 
-    def __init__(self, max_turns: int = 6, require_known_word: bool = False) -> None:
+    @validated_init
+    def __init__(self, max_turns: Annotated[int, Field(ge=1)] = 6, require_known_word: bool = False) -> None:
         super().__init__()
-        if max_turns < 1:
-            raise ValueError(f"max_turns must be >= 1, got {max_turns}")
         self.max_turns = max_turns
         self.require_known_word = require_known_word
         self.rubric = build_rubric()

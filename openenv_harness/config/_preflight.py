@@ -6,7 +6,7 @@ constructor's signature, its reward ``config_type``). A mistake in them used to 
 started (a server that exits, a ``CONFIG_INVALID`` traceback on the first ``POST /config``) or not at all (a
 ``difficulty=abc`` that errored every episode and exited 0). These checks import the env class from the
 registry (no server, no instance) and validate the same way the server would: kwargs by the constructor's
-annotations (pydantic, lax), reward updates through a fresh :class:`~openenv_harness.spec.ConfigHolder`.
+declaration (annotated types and ``Annotated[..., Field(ge=..., le=...)]`` bounds, pydantic lax), reward updates through a fresh :class:`~openenv_harness.spec.ConfigHolder`.
 Each failure is a :class:`ConfigError` whose message starts with the offending key.
 
 Envs that are not registered here (foreign envs behind ``env.url``) are not checked: their servers are the
@@ -15,15 +15,12 @@ only authority, and they answer a bad ``/config`` with a coded error.
 
 from __future__ import annotations
 
-import inspect
-import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from pydantic import TypeAdapter, ValidationError
 
-from ..spec import ConfigHolder, EnvError, spec
+from ..spec import ConfigHolder, EnvError, InitKwargError, check_init_kwargs, spec
 from ._secrets import ConfigError
 
 RESERVED_KWARGS = frozenset({"rubric"})
@@ -39,7 +36,10 @@ def env_class(env_id: str) -> type | None:
 
 
 def check_env_kwargs(env_id: str, kwargs: Mapping[str, Any], key: str = "env.kwargs") -> None:
-    """Refuse constructor arguments ``env_id`` does not take, or values its annotations reject.
+    """Refuse constructor arguments ``env_id`` does not take, or values its declaration rejects.
+
+    What an env accepts is its constructor's signature: names, annotated types and ``Annotated[..., Field(...)]``
+    bounds (see :func:`~openenv_harness.spec.check_init_kwargs`).
 
     Raises:
         ConfigError: ``<key>.<name>: ...``.
@@ -47,30 +47,15 @@ def check_env_kwargs(env_id: str, kwargs: Mapping[str, Any], key: str = "env.kwa
     cls = env_class(env_id)
     if cls is None or not kwargs:
         return
-    params = inspect.signature(cls).parameters
-    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    named = [n for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
     try:
-        hints = typing.get_type_hints(vars(cls).get("__init__") or cls.__init__)  # type: ignore[misc]
-    except Exception:  # unresolvable annotations: names are still checked, values are the server's job
-        hints = {}
-    for name, value in kwargs.items():
-        if name in RESERVED_KWARGS:
-            continue
-        if name not in params:
-            if open_ended:
-                continue
-            raise ConfigError(
-                f"{key}.{name}: env {env_id!r} takes no argument {name!r} (it takes: {', '.join(named) or 'none'})"
-            )
-        hint = hints.get(name)
-        if hint is None:
-            continue
-        try:
-            TypeAdapter(hint).validate_python(value)
-        except ValidationError as exc:
-            why = exc.errors()[0].get("msg", "invalid")
-            raise ConfigError(f"{key}.{name}: {value!r} is not valid for env {env_id!r} ({why})") from None
+        check_init_kwargs(cls, kwargs, skip=RESERVED_KWARGS)
+    except InitKwargError as exc:
+        if exc.takes:
+            takes = ", ".join(exc.takes) or "none"
+            why = f"env {env_id!r} takes no argument {exc.name!r} (it takes: {takes})"
+        else:
+            why = f"{exc.value} is not valid for env {env_id!r} ({exc.detail})"
+        raise ConfigError(f"{key}.{exc.name}: {why}") from None
 
 
 def check_reward_update(env_id: str, update: Mapping[str, Any], key_of: Callable[[str], str]) -> None:

@@ -18,9 +18,11 @@ from ..rubric import config_update
 
 def run_serve(cfg: DictConfig) -> int:
     """Serve ``cfg.env`` until interrupted; returns 0 after a clean shutdown."""
+    from ..config import check_env_kwargs
     from ..server import create_app, serve
 
     env_kwargs: dict[str, Any] = dict(OmegaConf.to_container(cfg.env.kwargs, resolve=True) or {})  # type: ignore[arg-type]
+    check_env_kwargs(str(cfg.env.id), env_kwargs)  # a bad value is one 'error: env.kwargs.<name>' line
     token = cfg.server.token or os.environ.get("OPENENV_HARNESS_TOKEN") or None
     app = create_app(
         cfg.env.id,

@@ -16,7 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import WebSocketRoute
 
-from openenv_harness.spec import ConfigHolder, EnvError, Environment, ErrorCode
+from openenv_harness.spec import (
+    ConfigHolder,
+    EnvError,
+    Environment,
+    ErrorCode,
+    InitKwargError,
+    check_init_kwargs,
+)
 from openenv_harness.spec import spec as env_spec
 
 from ._body import BodyLimit
@@ -73,7 +80,8 @@ def resolve_env(
     override = kwargs.pop("rubric", None) if "rubric" not in inspect.signature(cls).parameters else None
     try:
         inspect.signature(cls).bind(**kwargs)
-    except TypeError as exc:
+        check_init_kwargs(cls, kwargs)  # values too: the bounds the constructor declares
+    except (TypeError, InitKwargError) as exc:
         raise ValueError(f"bad env_kwargs for {cls.__name__}: {exc}") from None
     if override is not None:
         # A rubric chosen by config (rubric=judge): built once now so a bad tree fails at start-up.

@@ -3,6 +3,7 @@
 from ._config import ConfigHolder
 from ._env import Environment, EnvMetadata
 from ._errors import EnvError, ErrorCode
+from ._kwargs import InitKwargError, check_init_kwargs, validated_init
 from ._registry import (
     ALLOWED_TARGET_PREFIXES,
     RESERVED_TOOL_NAMES,
@@ -37,9 +38,11 @@ __all__ = [
     "ErrorCode",
     "GenericAction",
     "GenericObservation",
+    "InitKwargError",
     "Observation",
     "State",
     "allow_target",
+    "check_init_kwargs",
     "check_target",
     "load_entry_point",
     "make",
@@ -49,4 +52,5 @@ __all__ = [
     "registered",
     "resolve_target",
     "spec",
+    "validated_init",
 ]

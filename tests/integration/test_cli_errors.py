@@ -14,6 +14,8 @@ COLLECT = ["env=arith", "policy=scripted", "learner=collect", "learner.max_steps
     ("args", "start"),
     [
         ([*COLLECT, "env.kwargs.difficulty=abc"], "error: env.kwargs.difficulty: 'abc' is not valid"),
+        ([*COLLECT, "env.kwargs.attempts=11"], "error: env.kwargs.attempts: 11 is not valid for env 'arith'"),
+        (["mode=serve", "env=arith", "env.kwargs.attempts=0"], "error: env.kwargs.attempts: 0 is not valid"),
         (
             ["mode=eval", "env=arith", "policy=scripted", "+rubric.weights.bogus=1"],
             "error: rubric.weights.bogus: ",
