@@ -170,7 +170,7 @@ class AsyncWebSocket:
         if listener.messages:
             return listener.messages.popleft()
         if listener.closed:
-            raise WebSocketClosed(self.close_reason)
+            raise WebSocketClosed(await self._disconnect_reason())
         waiter = self._loop.create_future()
         listener.waiter = waiter
         # A timer on the future, not asyncio.timeout(): one handle per receive instead of a context manager.
@@ -181,12 +181,30 @@ class AsyncWebSocket:
                 if listener.messages:
                     return listener.messages.popleft()
                 if listener.closed:
-                    raise WebSocketClosed(self.close_reason)
+                    raise WebSocketClosed(await self._disconnect_reason())
                 waiter = self._loop.create_future()  # woken without a message (e.g. a close frame first)
                 listener.waiter = waiter
         finally:
             timer.cancel()
             listener.waiter = None
+
+    async def _disconnect_reason(self) -> str:
+        """:attr:`close_reason`, after learning why picows itself dropped the connection (if it did).
+
+        picows closes on protocol violations (e.g. a frame over ``max_size``) without a close frame from the
+        server; the reason is the exception its ``wait_disconnected`` raises.
+        """
+        listener = self._listener
+        if listener.close_code is None:
+            try:
+                await asyncio.wait_for(self._transport.wait_disconnected(), 0.05)
+            except WSError as exc:
+                code = exc.args[0] if exc.args and isinstance(exc.args[0], WSCloseCode) else None
+                listener.close_code = None if code is None else int(code.value)
+                listener.close_reason = f"client: {exc.args[-1] if exc.args else exc}"
+            except TimeoutError:
+                pass
+        return self.close_reason
 
     def take_pending(self) -> list[str]:
         """Messages already received and not yet read (e.g. an error the server sent before closing)."""
@@ -200,7 +218,7 @@ class AsyncWebSocket:
             with contextlib.suppress(Exception):
                 self._transport.send_close(WSCloseCode.OK)
         self._transport.disconnect()
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(TimeoutError, WSError):
             await asyncio.wait_for(self._transport.wait_disconnected(), timeout_s)
 
 

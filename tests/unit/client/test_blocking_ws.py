@@ -6,39 +6,14 @@ import shutil
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from websockets.sync.server import Server, ServerConnection, serve
+from websockets.sync.server import serve
 
 from openenv_harness.client._blocking_ws import BlockingWebSocket, HandshakeRejected, WebSocketClosed
 
-
-def _handler(ws: ServerConnection) -> None:
-    for message in ws:
-        if message == "fragments":
-            ws.send(iter(["ab", "cd", "ef"]))  # one message in three frames
-        elif message == "ping-me":
-            ws.ping().wait(2)  # answered by the client's protocol while it reads
-            ws.send("ponged")
-        elif message == "bye":
-            ws.close(4000, "asked to")
-            return
-        else:
-            ws.send(message)
-
-
-@pytest.fixture()
-def server() -> Iterator[str]:
-    srv: Server = serve(_handler, "127.0.0.1", 0, compression=None)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"ws://127.0.0.1:{srv.socket.getsockname()[1]}/"
-    finally:
-        srv.shutdown()
-        thread.join(5)
+from tests.unit.client.conftest import echo_handler
 
 
 def test_roundtrip_large_and_fragmented(server: str) -> None:
@@ -101,7 +76,7 @@ def test_tls(tmp_path: Path) -> None:
     )  # fmt: skip
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(cert, key)
-    srv = serve(_handler, "127.0.0.1", 0, ssl=server_ctx, compression=None)
+    srv = serve(echo_handler, "127.0.0.1", 0, ssl=server_ctx, compression=None)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     url = f"wss://127.0.0.1:{srv.socket.getsockname()[1]}/"
