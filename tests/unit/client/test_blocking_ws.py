@@ -12,7 +12,6 @@ import pytest
 from websockets.sync.server import serve
 
 from openenv_harness.client._blocking_ws import BlockingWebSocket, HandshakeRejected, WebSocketClosed
-
 from tests.unit.client.conftest import echo_handler
 
 
