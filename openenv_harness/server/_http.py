@@ -26,7 +26,7 @@ from starlette.responses import Response
 from openenv_harness.spec import EnvError, ErrorCode
 
 from ._sessions import SessionRegistry
-from ._wire import check_depth, dumps, http_status, loads
+from ._wire import check_depth, check_integers, dumps, http_status, loads
 from ._ws import parse_timeout
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ async def read_json(request: Request, max_bytes: int, *, required: bool = False)
 
     The size is enforced while the body streams in by the app's :class:`~._body.BodyLimit` middleware (which
     raises ``FRAME_TOO_LARGE`` / ``REQUEST_TIMEOUT`` from ``request.body()``); the checks here cover the app
-    used without it. Bodies nested deeper than ``MAX_JSON_DEPTH`` are ``VALIDATION_ERROR``.
+    used without it. Bodies nested deeper than ``MAX_JSON_DEPTH``, or holding an integer beyond 64 bits, are
+    ``VALIDATION_ERROR``.
     """
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > max_bytes:
@@ -76,6 +77,7 @@ async def read_json(request: Request, max_bytes: int, *, required: bool = False)
     if not isinstance(body, dict):
         raise EnvError(ErrorCode.INVALID_JSON, f"body must be a JSON object, got {type(body).__name__}")
     check_depth(raw, body)
+    check_integers(raw)
     return body
 
 

@@ -8,6 +8,7 @@ outside the environment) and fall back to :mod:`json` otherwise; it is never a h
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -120,6 +121,53 @@ def check_depth(raw: str | bytes, obj: Any, limit: int = MAX_JSON_DEPTH) -> None
         )
 
 
+INT_RANGE = (-(2**63), 2**64 - 1)
+"""Integers a frame or body may hold: what the decoder reads exactly (orjson turns anything wider into a float)."""
+
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_LONG_DIGITS_STR = re.compile(r"[0-9]{19}")
+
+
+def _wide_integer(obj: Any) -> tuple[str, int] | None:
+    """The dotted path and value of the first integer outside :data:`INT_RANGE` (iteratively, like the depth walk)."""
+    low, high = INT_RANGE
+    stack: list[tuple[Any, str]] = [(obj, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}.{i}" if path else str(i)) for i, v in reversed(list(enumerate(node))))
+        elif type(node) is int and not low <= node <= high:
+            return path, node
+    return None
+
+
+def check_integers(raw: str | bytes) -> None:
+    """Refuse integer literals beyond 64 bits anywhere in a frame or body (``VALIDATION_ERROR`` naming the field).
+
+    The fast decoder reads such an integer as a float, so a seed, an index or an action field would silently
+    become a different number. Only text with a run of 19 digits can hold one (2**63 has 19), so everything
+    else costs one regular-expression scan; the rest is decoded again exactly (stdlib ``json``) to find the
+    field. Call it after :func:`check_depth`.
+
+    Raises:
+        EnvError: ``VALIDATION_ERROR`` with ``details.field`` (e.g. ``data.seed``; list items by index).
+    """
+    long_run = _LONG_DIGITS_STR.search(raw) if isinstance(raw, str) else _LONG_DIGITS.search(raw)
+    if long_run is None:
+        return
+    found = _wide_integer(json.loads(raw))
+    if found is not None:
+        field, value = found
+        shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:40]}..."
+        raise EnvError(
+            ErrorCode.VALIDATION_ERROR,
+            f"{field or 'value'}: integer {shown} is beyond 64 bits and would lose precision; send it as a string",
+            {"field": field, "min": INT_RANGE[0], "max": INT_RANGE[1]},
+        )
+
+
 def http_status(err: EnvError) -> int:
     """HTTP status for an error (400 for codes this table does not know)."""
     return HTTP_STATUS.get(str(err.code), 400)
@@ -157,9 +205,11 @@ def validation_message(exc: Any, prefix: str) -> tuple[str, list[dict[str, Any]]
 
 __all__ = [
     "HTTP_STATUS",
+    "INT_RANGE",
     "JSONDecodeError",
     "MAX_JSON_DEPTH",
     "check_depth",
+    "check_integers",
     "dumps",
     "error_frame",
     "http_status",

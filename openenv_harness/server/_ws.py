@@ -9,7 +9,8 @@ form; the reply to a reset also carries ``data.session_id``), ``state`` and ``er
 Every bad frame gets an ``error`` frame and the connection stays open: ``INVALID_JSON`` (not JSON or not an
 object), ``UNKNOWN_TYPE``, ``VALIDATION_ERROR`` (action, reset arguments, ``timeout_s``, unknown keys),
 ``FRAME_TOO_LARGE`` (larger than ``max_frame_bytes``), ``VALIDATION_ERROR`` for any field nested deeper than
-``MAX_JSON_DEPTH`` (64) levels (the ``id`` included: the error frame then goes without it). Frames larger than the transport limit that
+``MAX_JSON_DEPTH`` (64) levels or holding an integer beyond 64 bits (named by its path, e.g. ``data.seed``; for
+an ``id`` the error frame goes without it). Frames larger than the transport limit that
 :func:`openenv_harness.server.serve` gives uvicorn (``ws_max_size``: 4x ``max_frame_bytes``, at least 16 MiB) are refused by the
 WebSocket library itself, which closes the connection with code 1009 before the app sees them. A full server
 accepts the connection, sends a ``CAPACITY`` error frame and closes with 1013 (try again later). An idle session
@@ -29,15 +30,12 @@ from openenv_harness.spec import EnvError, ErrorCode
 
 from ._session import Session
 from ._sessions import SessionRegistry
-from ._wire import check_depth, dumps, error_frame, loads
+from ._wire import check_depth, check_integers, dumps, error_frame, loads
 
 log = logging.getLogger(__name__)
 
 _ALLOWED_KEYS = frozenset({"type", "data", "id", "timeout_s"})
 _TYPES = "reset, step, state, close"
-_LOSSY_ID = 2.0**63
-"""orjson decodes integers beyond 64 bits as floats: an ``id`` that large (or a float that size) cannot be
-echoed exactly, so it is refused."""
 
 
 def parse_timeout(value: Any) -> float | None:
@@ -180,12 +178,12 @@ class WebSocketEndpoint:
                     )
                 req_id = frame.get("id")
                 check_depth(raw, frame)
-                if type(req_id) is float and abs(req_id) >= _LOSSY_ID:
-                    req_id = None  # the echo would differ from what was sent: refuse rather than mislabel
-                    raise EnvError(
-                        ErrorCode.VALIDATION_ERROR,
-                        "id: integers beyond 64 bits lose precision in JSON decoding; send a string id",
-                    )
+                try:
+                    check_integers(raw)
+                except EnvError as err:
+                    if err.details.get("field") == "id":
+                        req_id = None  # the echo would differ from what was sent: refuse rather than mislabel
+                    raise
                 if frame.get("type") == "step" and "data" in frame and frame.keys() <= _ALLOWED_KEYS:
                     timeout = frame.get("timeout_s")  # the hot path, without the dispatcher's extra frame
                     data = await session.step(

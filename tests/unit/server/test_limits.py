@@ -74,3 +74,16 @@ def test_config_refuses_weights_beyond_the_bound() -> None:
         with pytest.raises(EnvError) as info:
             holder.update({"weights": {"length": bad}})
         assert info.value.code == ErrorCode.CONFIG_INVALID and info.value.details["field"] == "weights.length"
+
+
+def test_check_integers_names_the_first_wide_field() -> None:
+    from openenv_harness.server._wire import INT_RANGE, check_integers
+
+    low, high = INT_RANGE
+    for fine in ({"a": [low, high]}, {"s": "9" * 40}, {"f": 1e300}, [1.5, -2]):
+        check_integers(json.dumps(fine))
+        check_integers(json.dumps(fine).encode())
+    for bad, field in (({"a": [0, {"b": high + 1}]}, "a.1.b"), ([low - 1], "0"), (10**19 * 2, "")):
+        with pytest.raises(EnvError) as info:
+            check_integers(json.dumps(bad))
+        assert info.value.code == ErrorCode.VALIDATION_ERROR and info.value.details["field"] == field
