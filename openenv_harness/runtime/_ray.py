@@ -78,6 +78,7 @@ class RayProvider(Provider):
 
     Raises:
         ValueError: a bad count, resource or variable (the message names it).
+        ConfigError: Ray is not installed (one line naming the ``ray`` extra).
     """
 
     def __init__(
@@ -102,6 +103,7 @@ class RayProvider(Provider):
         namespace: str | None = None,
     ) -> None:
         super().__init__(env_id=env, token=token)
+        boot.require_ray()
         if int(replicas) < 1:
             raise ValueError(f"replicas must be >= 1, got {replicas}")
         if float(num_cpus) < 0:
@@ -130,8 +132,8 @@ class RayProvider(Provider):
         self._stopping = threading.Event()
         self._owns_ray = False
         self._actor_cls: Any = None
-        self.replacements = 0
-        """Replicas started to replace dead ones (for tests and run records)."""
+        self.restarts = 0
+        """Replicas that went live in place of dead ones (run records count them as server restarts)."""
 
     # -- actors ---------------------------------------------------------------------------------------------
 
@@ -209,7 +211,8 @@ class RayProvider(Provider):
         except BaseException:
             self.stop()
             raise
-        log.info("ray: %d %s replicas on nodes %s", self.n_replicas, self.env, self.placements())
+        for r in self._seats.live():
+            log.info("ray: %s replica %d serving at %s on node %s", self.env, r.index, r.url, r.node_id)
         return self.urls
 
     def wait_healthy(self, timeout_s: float = 30.0) -> None:
@@ -267,13 +270,16 @@ class RayProvider(Provider):
             reason = str(ray.get(ref))
         except Exception as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if isinstance(exc, ray.exceptions.ActorUnavailableError) and _answers(ray, replica.actor):
+                replica.watch_ref = replica.actor.watch.remote()  # a blip: it is still serving
+                return
         if self._stopping.is_set():
             return
         log.warning(
             "ray: env replica %d (%s on node %s) is gone: %s",
             replica.index,
             replica.url,
-            replica.node_id[:12],
+            replica.node_id,
             reason,
         )
         self._seats.go_dead(replica)
@@ -301,9 +307,9 @@ class RayProvider(Provider):
             except Exception as exc:
                 log.error("ray: replaying the reward config on %s failed: %s", info["url"], exc)
             self._go_live(replica, info)
-        self.replacements += 1
+        self.restarts += 1
         log.warning(
-            "ray: env replica %d replaced: %s on node %s", replica.index, replica.url, replica.node_id[:12]
+            "ray: env replica %d replaced: %s on node %s", replica.index, replica.url, replica.node_id
         )
 
     def _replay(self, url: str) -> None:
@@ -375,6 +381,15 @@ class RayProvider(Provider):
     def placements(self) -> list[dict[str, Any]]:
         """Each replica: ``index``, ``state`` (starting/live/dead), ``url``, ``node_id``, ``sessions``, ``restarts``."""
         return self._seats.describe()
+
+
+def _answers(ray: Any, actor: Any, timeout_s: float = 3.0) -> bool:
+    """Whether an actor Ray called unavailable still answers (a network blip, not a death)."""
+    try:
+        ray.get(actor.sessions.remote(), timeout=timeout_s)
+    except Exception:
+        return False
+    return True
 
 
 def _memory_bytes(memory: int | str | None) -> int | None:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from types import ModuleType
@@ -27,6 +28,25 @@ LOCAL_OBJECT_STORE_BYTES = 128 * 1024 * 1024
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
+MISSING = "runtime.provider=ray needs Ray, which is not installed: pip install 'openenv-harness[ray]'"
+
+
+def require_ray() -> None:
+    """Fail at once, without importing Ray (slow), when it is not installed.
+
+    Raises:
+        ConfigError: one line naming the extra (the CLI prints it as ``error: ...``).
+    """
+    try:
+        found = importlib.util.find_spec("ray") is not None
+    except ValueError:  # a ray module without a spec (stubbed out)
+        found = False
+    if not found:
+        from ..config import ConfigError
+
+        raise ConfigError(MISSING)
+
+
 def import_ray() -> ModuleType:
     """``import ray``, or a one-line :class:`~openenv_harness.config.ConfigError` naming the extra."""
     try:
@@ -34,9 +54,7 @@ def import_ray() -> ModuleType:
     except ImportError:
         from ..config import ConfigError
 
-        raise ConfigError(
-            "runtime.provider=ray needs Ray, which is not installed: pip install 'openenv-harness[ray]'"
-        ) from None
+        raise ConfigError(MISSING) from None
     return ray
 
 
@@ -88,6 +106,9 @@ def connect(
     kwargs: dict[str, Any] = {
         "include_dashboard": False,
         "logging_level": logging.WARNING,
+        # Replicas' output stays in Ray's session logs (a dying node would otherwise dump its raylet's state
+        # into the harness's output); a replica that fails to start raises with its error instead.
+        "log_to_driver": False,
         "namespace": namespace,
     }
     if wants_loopback(address, loopback):
