@@ -112,8 +112,13 @@ def base_recipe_hash() -> str:
     return hashlib.sha256(recipe.encode()).hexdigest()
 
 
-def _find_labelled(client: Any, label: str, value: str) -> Any | None:
-    images = client.images.list(filters={"label": f"{label}={value}"})
+def _find_labelled(client: Any, label: str, value: str, name: str | None = None) -> Any | None:
+    """An image with ``label=value`` (and in repository ``name`` when given).
+
+    Images built ``FROM`` another inherit its labels: the base image is looked up by name too, so an image
+    derived from it that does not override the label is never taken for the base.
+    """
+    images = client.images.list(name=name, filters={"label": f"{label}={value}"})
     return images[0] if images else None
 
 
@@ -153,7 +158,7 @@ def _make_rootfs_tar(dest: Path) -> None:
 def ensure_base_image(client: Any, log: Any = None) -> BuiltImage:
     """Return the base image, importing or bootstrapping it if this engine does not have it yet."""
     recipe = base_recipe_hash()
-    found = _find_labelled(client, HASH_LABEL, recipe)
+    found = _find_labelled(client, HASH_LABEL, recipe, name=BASE_IMAGE.rsplit(":", 1)[0])
     if found is not None:
         return BuiltImage(BASE_IMAGE, found.id, recipe, 0.0)
     t0 = time.monotonic()

@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from autoenv.rows import write_taskset  # noqa: E402
+from autoenv.helpers import cli, ok, write_taskset  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -56,22 +56,6 @@ def _wheel(dest: Path) -> Path:
     return wheel
 
 
-def _cli(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "openenv_harness", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-
-
-def _ok(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    return proc.stdout
-
-
 def test_package_target_runs_from_its_own_venv(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path / "dist")
     taskset = write_taskset(
@@ -96,7 +80,7 @@ def test_package_target_runs_from_its_own_venv(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
 
     t0 = time.monotonic()
-    out = _ok(_cli(tmp_path, env, "mode=eval", *common, "eval.limit=3", f"eval.out={bundle}"))
+    out = ok(cli(tmp_path, env, "mode=eval", *common, "eval.limit=3", f"eval.out={bundle}"))
     cold_s = time.monotonic() - t0
     assert "eval guess:" in out and "errors 0.000" in out and "reproducible True" in out, out
 
@@ -123,13 +107,13 @@ def test_package_target_runs_from_its_own_venv(tmp_path: Path) -> None:
     assert probe.returncode != 0
 
     t0 = time.monotonic()
-    out = _ok(_cli(tmp_path, env, "mode=verify", f"eval.bundle={bundle}"))
+    out = ok(cli(tmp_path, env, "mode=verify", f"eval.bundle={bundle}"))
     warm_s = time.monotonic() - t0
     assert "no differences" in out, out
 
     run_dir = tmp_path / "run"
-    out = _ok(
-        _cli(
+    out = ok(
+        cli(
             tmp_path,
             env,
             *common,
@@ -150,3 +134,18 @@ def test_package_target_runs_from_its_own_venv(tmp_path: Path) -> None:
     assert leaked == []
     assert len([p for p in venvs.iterdir() if not p.name.startswith(".")]) == 1  # built once, then reused
     print(f"package AutoEnv: cold eval {cold_s:.1f} s (venv built), verify {warm_s:.1f} s (venv cached)")
+
+
+def test_autoenv_refuses_an_untrusted_package_before_anything_starts(tmp_path: Path) -> None:
+    taskset = write_taskset(tmp_path / "guess_ts", "guess", {"package": "guess-env==0.3.0", "env": "guess"})
+    venvs = tmp_path / "venvs"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PIP_NO_INDEX": "1", "OPENENV_HARNESS_VENVS": str(venvs)}
+    proc = cli(
+        tmp_path, env, "mode=eval", f"taskset.ref={taskset}", "policy=scripted", f"eval.out={tmp_path / 'b'}"
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(
+        f"error: taskset.ref={taskset}: environment 'guess' runs package 'guess-env==0.3.0'"
+    )
+    assert "taskset.trust_remote_code=true" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not venvs.exists() and not (tmp_path / "b").exists()  # no venv, no bundle, no server

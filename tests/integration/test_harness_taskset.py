@@ -40,7 +40,8 @@ def test_collect_draws_taskset_rows(tmp_path: Path) -> None:
     assert all(e["error"] is None for e in episodes)
 
 
-def test_env_without_taskset_argument_is_refused_before_anything_starts(tmp_path: Path) -> None:
+def test_env_contradicting_the_taskset_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    """echo is not what tasksets/arith runs: one line names both (before: echo could not bind a taskset)."""
     proc = run(
         "env=echo",
         "taskset=arith",
@@ -50,5 +51,9 @@ def test_env_without_taskset_argument_is_refused_before_anything_starts(tmp_path
         f"hydra.run.dir={tmp_path / 'run'}",
         cwd=tmp_path,
     )
-    assert proc.returncode != 0
-    assert "env 'echo' cannot bind a taskset" in proc.stderr
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        "error: env=echo contradicts taskset.ref=tasksets/arith: its manifest runs env 'arith' (drop env= to "
+        "run what the taskset declares, or choose a taskset for that env)"
+    )
+    assert not (tmp_path / "run" / "run.json").exists()

@@ -50,7 +50,13 @@ def health() -> dict[str, Any]:
 
 @app.get("/metadata")
 def metadata() -> dict[str, Any]:
-    return {"name": "guess_image_env", "version": "1.4.0", "description": "Answer a + b (image)."}
+    # The row is chosen by split/index, the same every time: a seed cannot make two episodes differ.
+    return {
+        "name": "guess_image_env",
+        "version": "1.4.0",
+        "description": "Answer a + b.",
+        "supports_seed": True,
+    }
 
 
 @app.get("/schema")

@@ -1,8 +1,10 @@
-"""The rows of the AutoEnv test tasksets, and a writer of a taskset folder for any runtime target."""
+"""AutoEnv test helpers: the tasksets' rows, a writer of a taskset folder for any target, the CLI."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +38,21 @@ def write_taskset(root: Path, env_id: str, openenv: dict[str, Any]) -> Path:
     }
     (root / "environment.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     return root
+
+
+def cli(cwd: Path, env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m openenv_harness ARGS`` in ``cwd`` with environment ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", "openenv_harness", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def ok(proc: subprocess.CompletedProcess[str]) -> str:
+    """The command's stdout; fails the test with its output's tail when it did not exit 0."""
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc.stdout
