@@ -25,8 +25,9 @@ Decisions:
   ``path`` / ``path#ENV_ID`` (relative paths: working directory, then the project root).
 * **package targets**: ``package`` is a pip requirement; ``env`` names the environment id the package
   registers under the ``openenv_harness.envs`` entry-point group (default: the manifest id). The
-  ``openenv-harness`` distribution itself is trusted (it is the code already running); any other package is
-  installed/imported only with ``trust_remote_code=True``.
+  ``openenv-harness`` distribution itself is trusted (it is the code already running); any other package
+  needs ``trust_remote_code=True`` and is installed into an isolated venv for its server processes only
+  (never into, or imported by, this interpreter). An ``image`` not built by this project needs it too.
 * **Ground truth**: declared per environment in ``frameworks.openenv.hidden_columns``. Rows become
   :class:`Task` objects whose ``reset_kwargs`` come from the ``openenv_reset`` column, else ``task``, else the
   row minus hidden and control columns; ``hidden`` holds the ground truth for the rubric.

@@ -159,3 +159,18 @@ def test_image_target_points_the_runtime_at_docker(tmp_path: Path, monkeypatch: 
         "env_from": ["GUESS_TOKEN"],
     }
     assert SECRET not in OmegaConf.to_yaml(cfg)  # names only, in the config and so in every file written
+
+
+def test_each_env_of_a_mixture_is_checked_against_its_taskset(tripwires: list[str]) -> None:
+    from openenv_harness.harness.train import run_train
+
+    cfg = compose_config(
+        [
+            "policy=scripted",
+            "learner=collect",
+            "mixture=[{env: arith, taskset: arith},{env: echo, taskset: arith}]",
+        ]
+    )
+    with pytest.raises(ConfigError, match=r"^mixture echo: env=echo contradicts taskset\.ref=tasksets/arith"):
+        run_train(cfg)
+    assert tripwires == []
