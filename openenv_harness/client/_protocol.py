@@ -101,7 +101,9 @@ def action_data(action: Action | dict[str, Any], action_type: type[Action]) -> d
         if action_type is GenericAction:
             return action
         try:
-            action = action_type.model_validate(action)
+            action = action_type.__pydantic_validator__.validate_python(
+                action
+            )  # = model_validate, less wrapping
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "<action>"
@@ -112,7 +114,8 @@ def action_data(action: Action | dict[str, Any], action_type: type[Action]) -> d
         raise EnvError(
             ErrorCode.VALIDATION_ERROR, f"action must be an Action or a dict, got {type(action)!r}"
         )
-    return action.model_dump(mode="json", exclude_none=False)
+    data: dict[str, Any] = type(action).__pydantic_serializer__.to_python(action, mode="json")
+    return data
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
