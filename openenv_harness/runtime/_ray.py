@@ -130,7 +130,7 @@ class RayProvider(Provider):
         self._push_lock = threading.Lock()
         self._monitor: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._owns_ray = False
+        self._ray: boot.LocalInstance | None = None  # a connection this provider made
         self._actor_cls: Any = None
         self.restarts = 0
         """Replicas that went live in place of dead ones (run records count them as server restarts)."""
@@ -178,7 +178,7 @@ class RayProvider(Provider):
         if self._seats.replicas:
             return self.urls
         ray = boot.import_ray()
-        self._owns_ray = boot.connect(
+        self._ray = boot.connect(
             self.address, loopback=self.loopback, namespace=self.namespace, init_kwargs=self.ray_init
         )
         from ._ray_actor import actor_class
@@ -187,7 +187,7 @@ class RayProvider(Provider):
         self._stopping.clear()
         track_live(self, True)
         try:
-            if self._owns_ray and self.address in (None, "", "local"):
+            if self._ray is not None and self._ray.temp_dir is not None:  # a local instance of ours
                 check_fits(ray, self.n_replicas, self._options())
             replicas = [self._spawn(i) for i in range(self.n_replicas)]
             self._seats.replicas = replicas
@@ -237,9 +237,9 @@ class RayProvider(Provider):
             for r in replicas:
                 with contextlib.suppress(Exception):  # already dead with its node
                     ray.kill(r.actor)
-        if self._owns_ray:
-            boot.disconnect()
-            self._owns_ray = False
+        if self._ray is not None:
+            self._ray.close()
+            self._ray = None
         track_live(self, False)
 
     # -- failures -------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Ray for the ``ray`` provider: imported lazily, started locally or joined, kept on loopback.
 
 * ``address=None`` (or ``local``) starts a private Ray instance for this process (no dashboard, a small object
-  store: env servers pass nothing through it) and shuts it down again; ``auto`` or ``HOST:PORT`` joins an
-  existing cluster and leaves it running. A process that already called ``ray.init`` keeps its connection.
+  store: env servers pass nothing through it, its own temp dir, a watchdog for a SIGKILLed harness) and shuts
+  it down again; ``auto`` or ``HOST:PORT`` joins an existing cluster and leaves it running. A process that
+  already called ``ray.init`` keeps its connection.
 * **Loopback.** Ray rewrites ``127.0.0.1`` in a bootstrap address (and in ``_node_ip_address``) into the
   machine's outward address, so ``ray.init(_node_ip_address="127.0.0.1")`` alone still binds the machine's
   network interface. Ray's switch for single-machine clusters (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``,
@@ -13,9 +14,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from types import ModuleType
 from typing import Any
 
@@ -80,14 +86,56 @@ def pin_loopback() -> None:
     constants.ENABLE_RAY_CLUSTER = False
 
 
+class LocalInstance:
+    """A Ray connection this process made: :meth:`close` shuts it down (and a local instance's watchdog).
+
+    Args:
+        temp_dir: The local instance's private temp dir (None when a cluster was joined).
+        reaper: Its watchdog process (see :mod:`openenv_harness.runtime._ray_reaper`).
+    """
+
+    def __init__(self, temp_dir: str | None = None, reaper: subprocess.Popen[bytes] | None = None) -> None:
+        self.temp_dir = temp_dir
+        self.reaper = reaper
+
+    def close(self) -> None:
+        """``ray.shutdown()``, then stop the watchdog and remove the temp dir (idempotent)."""
+        import ray
+
+        ray.shutdown()
+        if self.reaper is not None:
+            self.reaper.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.reaper.wait(5)
+            self.reaper = None
+        if self.temp_dir is not None:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+            self.temp_dir = None
+
+
+def _start_reaper(temp_dir: str) -> subprocess.Popen[bytes]:
+    from . import _ray_reaper
+
+    return subprocess.Popen(
+        [sys.executable, _ray_reaper.__file__, str(os.getpid()), temp_dir],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a Ctrl-C of the harness must not take the watchdog down first
+    )
+
+
 def connect(
     address: str | None = None,
     *,
     loopback: bool | None = None,
     namespace: str | None = None,
     init_kwargs: dict[str, Any] | None = None,
-) -> bool:
+) -> LocalInstance | None:
     """Connect this process to Ray: a new local instance, or the cluster at ``address``.
+
+    A local instance gets a private temp dir (its files, and the address file ``address=auto`` reads, stay out
+    of other Ray users' way) and a watchdog that removes what is left of it if this process dies unstopped.
 
     Args:
         address: None/``local`` (start a local instance), ``auto`` or ``HOST:PORT`` (join).
@@ -96,12 +144,11 @@ def connect(
         init_kwargs: Extra ``ray.init`` arguments (e.g. ``num_cpus`` of a local instance).
 
     Returns:
-        True when this call connected (the caller shuts Ray down again), False when the process was
-        connected already.
+        What to close when done, or None when the process was connected already (not ours to shut down).
     """
     ray = import_ray()
     if ray.is_initialized():
-        return False
+        return None
     local = address in (None, "", "local")
     kwargs: dict[str, Any] = {
         "include_dashboard": False,
@@ -114,18 +161,19 @@ def connect(
     if wants_loopback(address, loopback):
         pin_loopback()
         kwargs["_node_ip_address"] = "127.0.0.1"
+    handle = LocalInstance()
     if local:
-        kwargs["address"] = "local"
-        kwargs["object_store_memory"] = LOCAL_OBJECT_STORE_BYTES
+        handle.temp_dir = tempfile.mkdtemp(prefix="oh-ray-")
+        handle.reaper = _start_reaper(handle.temp_dir)
+        kwargs.update(
+            address="local", object_store_memory=LOCAL_OBJECT_STORE_BYTES, _temp_dir=handle.temp_dir
+        )
     else:
         kwargs["address"] = str(address)
     kwargs.update(init_kwargs or {})
-    ray.init(**kwargs)
-    return True
-
-
-def disconnect() -> None:
-    """``ray.shutdown()`` (stops a local instance this process started; leaves a joined cluster running)."""
-    import ray
-
-    ray.shutdown()
+    try:
+        ray.init(**kwargs)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
