@@ -50,7 +50,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 log = logging.getLogger(__name__)
 
 MARKER = "openenv-harness-venv.json"
-_PRUNE_AFTER_S = 3600.0
+_PRUNE_AFTER_S = 86400.0
 """Venvs of the same requirement built from other sources are removed once unused this long."""
 
 _DESCRIBE = """
@@ -276,10 +276,7 @@ def package_venv(
     marker = path / MARKER
     python = path / "bin" / "python"
     if marker.is_file():
-        stored = json.loads(marker.read_text())
-        if stored.get("env_id") == env_id:
-            os.utime(marker)  # in use: not pruned
-            return PackageVenv(path, key, python, requirement, env_id, stored["info"], 0.0)
+        return _described(path, key, requirement, env_id, 0.0)
     t0 = time.monotonic()
     (say or log.info)(f"building an isolated venv for {requirement} (once per package hash)")
     tmp = Path(tempfile.mkdtemp(prefix=f".build-{key[:8]}-", dir=root))
@@ -294,15 +291,29 @@ def package_venv(
         _install_self(tmp, tmp_python, timeout_s)
         _pip(tmp_python, ["install", requirement], f"installing {requirement}", timeout_s)
         info = _describe(tmp_python, env_id, requirement)
-        (tmp / MARKER).write_text(
-            json.dumps({"requirement": requirement, "env_id": env_id, "key": key, "info": info}, default=str)
-        )
-        if path.exists():  # a stale venv of this key (another env id, or a crashed build): replace it
+        record = {"requirement": requirement, "key": key, "envs": {env_id: info}}
+        (tmp / MARKER).write_text(json.dumps(record, default=str))
+        if path.exists() and not marker.is_file():  # left by a build that died half-way: replace it
             shutil.rmtree(path, ignore_errors=True)
-        with contextlib.suppress(OSError):  # another builder finished first: use its venv
+        with contextlib.suppress(OSError):  # another builder finished first: use its venv, never remove it
             tmp.rename(path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    stored = json.loads(marker.read_text())
     _prune(root, requirement, path)
-    return PackageVenv(path, key, python, requirement, env_id, stored["info"], time.monotonic() - t0)
+    assert python.exists()
+    return _described(path, key, requirement, env_id, time.monotonic() - t0)
+
+
+def _described(path: Path, key: str, requirement: str, env_id: str, build_s: float) -> PackageVenv:
+    """The venv at ``path`` with ``env_id`` described (checked in the venv the first time it is asked for)."""
+    marker = path / MARKER
+    stored = json.loads(marker.read_text())
+    envs = dict(stored.get("envs") or {})
+    if env_id not in envs:  # another env of the same package: check it in place, no rebuild
+        envs[env_id] = _describe(path / "bin" / "python", env_id, requirement)
+        stored["envs"] = envs
+        part = marker.with_name(f"{MARKER}.{os.getpid()}")
+        part.write_text(json.dumps(stored, default=str))
+        part.replace(marker)
+    os.utime(marker)  # in use: not pruned
+    return PackageVenv(path, key, path / "bin" / "python", requirement, env_id, envs[env_id], build_s)
