@@ -207,7 +207,7 @@ def launch_runtime(runtime: DictConfig, target: Any, *, describe: bool = True) -
         options = _plain(runtime.options)
         if str(runtime.provider) == "docker":
             options = {**docker_limits(target.limits), **options}
-        if names and str(runtime.provider) in ("local", "docker"):
+        if names and str(runtime.provider) in ("local", "docker", "ray"):
             options["env_from"] = names
         runtime.options = options
     elif kind == "remote":

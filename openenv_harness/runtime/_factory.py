@@ -33,8 +33,8 @@ def make_provider(kind: str, **kwargs: Any) -> Provider:
     there); ``docker`` gets them only if its provider takes an ``env_vars`` argument.
 
     A taskset's runtime target (:meth:`openenv_harness.tasks.RuntimeTarget.provider_kwargs`) adds:
-    ``env_from`` (secret *names*; their values are read from this process's environment here, for ``local``
-    and ``docker``), ``package`` (``local``: a third-party pip requirement, served from its own isolated
+    ``env_from`` (secret *names*; their values are read from this process's environment here, for ``local``,
+    ``docker`` and ``ray``, whose replicas get them as actor arguments), ``package`` (``local``: a third-party pip requirement, served from its own isolated
     venv, :func:`~openenv_harness.runtime._venv.package_venv`) and ``own_command`` (``docker``: the image's
     own CMD serves). An env this process does not have registered gets untyped clients.
 
@@ -111,7 +111,7 @@ def _registered(env_id: str | None) -> bool:
 
 def _with_env_from(env_vars: Any, names: Any, kind: str) -> Any:
     """``env_vars`` plus the values of the variables ``names`` (read here; a missing one is refused)."""
-    if not names or kind not in ("local", "docker"):
+    if not names or kind not in ("local", "docker", "ray"):
         return env_vars
     import os
 

@@ -135,3 +135,12 @@ def test_without_ray_one_line_names_the_extra(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
     with pytest.raises(ConfigError, match=r"pip install 'openenv-harness\[ray\]'"):
         make_provider("ray", env="echo")
+
+
+def test_taskset_secrets_reach_the_replicas_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OH_TEST_SECRET", "s3cret")
+    provider = make_provider("ray", env="echo", env_from=["OH_TEST_SECRET"])
+    assert provider._env_vars == {"OH_TEST_SECRET": "s3cret"}  # handed to each actor, set in its process
+    monkeypatch.delenv("OH_TEST_SECRET")
+    with pytest.raises(ValueError, match="OH_TEST_SECRET not set"):
+        make_provider("ray", env="echo", env_from=["OH_TEST_SECRET"])
