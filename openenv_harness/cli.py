@@ -1,4 +1,4 @@
-"""Command line: ``python -m openenv_harness [mode=train|serve|validate|eval|verify] [group=option ...]``.
+"""Command line: ``python -m openenv_harness [mode=train|serve|validate|eval|verify|new_env] [group=option ...]``.
 
 A thin ``@hydra.main`` around :func:`run`, which dispatches on ``mode`` to pure functions that take the
 composed config. Schemas are registered before Hydra composes, so every override is type-checked and a bad
@@ -77,6 +77,17 @@ def _dispatch(cfg: DictConfig, mode: str) -> Any:
         if not cfg.taskset.ref:
             raise SystemExit("mode=validate needs a taskset: pass taskset.ref=REF or taskset=NAME")
         return main_validate(cfg.taskset.ref)
+    if mode == "new_env":
+        from .scaffold import ScaffoldError, new_env
+
+        if not cfg.get("name"):
+            raise ConfigError("name: mode=new_env needs name=NAME (the new env's id), optionally dir=PATH")
+        try:
+            made = new_env(str(cfg.name), cfg.get("dir"))
+        except ScaffoldError as exc:
+            raise ConfigError(str(exc)) from None
+        print(made.next_steps(), flush=True)
+        return 0
     if mode in ("eval", "verify"):
         from .evals import run_eval, run_verify  # type: ignore[attr-defined]
         from .harness.interrupts import graceful_shutdown

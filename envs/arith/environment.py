@@ -44,7 +44,7 @@ class ArithEnvironment(Environment[ArithAction, ArithObservation]):
 
     name = "arith"
     description = "Arithmetic QA; the final number of a free-text answer is checked; optional retries."
-    version = "0.1.0"
+    version = "0.2.0"
     action_type = ArithAction
     observation_type = ArithObservation
     state_type = ArithState

@@ -81,7 +81,7 @@ class CodingEnvironment(Environment[CodingAction, CodingObservation]):
 
     name = "coding"
     description = "Run Python/bash in a bubblewrap sandbox, then submit a solution scored by unit tests."
-    version = "0.1.0"
+    version = "0.2.0"
     action_type = CodingAction
     observation_type = CodingObservation
     state_type = CodingState

@@ -72,7 +72,7 @@ class SyncEchoEnvironment(Environment[EchoAction, EchoObservation]):
 
     name = "echo-sync"
     description = "Echoes the agent's message; reward is its length times weights.length."
-    version = "0.1.0"
+    version = "0.2.0"
     action_type = EchoAction
     observation_type = EchoObservation
     state_type = EchoState

@@ -97,7 +97,7 @@ class SupportEnvironment(MCPToolsMixin, Environment[SupportAction, SupportObserv
 
     name = "support"
     description = "Tau-style customer support: a simulated user with a goal, a database changed via tools."
-    version = "0.1.0"
+    version = "0.2.0"
     action_type = SupportAction
     observation_type = SupportObservation
     state_type = SupportState

@@ -117,7 +117,7 @@ class ToolsEnvironment(MCPToolsMixin, Environment[ToolsAction, ToolsObservation]
 
     name = "tools"
     description = "Answer a question about a shop database with SQL and calculator tools served over MCP."
-    version = "0.1.0"
+    version = "0.2.0"
     action_type = ToolsAction
     observation_type = ToolsObservation
     state_type = ToolsState

@@ -95,7 +95,7 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation]):
 
     name = "wordle"
     description = "Guess a seeded secret 5-letter word with per-letter feedback; trajectory-rubric reward."
-    version = "0.1.0"
+    version = "0.2.0"
     action_type = WordleAction
     observation_type = WordleObservation
     state_type = WordleState

@@ -26,6 +26,8 @@ class Mode(StrEnum):
     validate = "validate"
     eval = "eval"
     verify = "verify"
+    new_env = "new_env"
+    """Scaffold a new environment (``name=NAME [dir=PATH]``)."""
 
 
 class PolicyKind(StrEnum):
@@ -415,7 +417,12 @@ class MixtureEntry:
 
 @dataclass
 class Config:
-    """The root config of ``python -m openenv_harness``."""
+    """The root config of ``python -m openenv_harness``.
+
+    Attributes:
+        name: ``mode=new_env``: the new environment's id (also its folder and package name).
+        dir: ``mode=new_env``: the folder to create it in (default: this checkout's ``envs/``).
+    """
 
     mode: Mode = Mode.train
     env: EnvConfig = field(default_factory=EnvConfig)
@@ -430,3 +437,5 @@ class Config:
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     mixture: list[MixtureEntry] = field(default_factory=list)
+    name: Optional[str] = None
+    dir: Optional[str] = None

@@ -106,6 +106,10 @@ def weights_hash(model: Any) -> str:
     return h.hexdigest()
 
 
+ENV_SOURCE_PATTERNS = ("*.py", "*.txt", "*.json", "*.yaml")
+"""Files of an env's folder that make its source hash (code and data; not its README)."""
+
+
 def environment_identity(env_id: str) -> dict[str, Any]:
     """Identity of an environment type: its entry point, declared version and a hash of its source folder."""
     from openenv_harness.spec import spec
@@ -117,7 +121,7 @@ def environment_identity(env_id: str) -> dict[str, Any]:
         "id": env_id,
         "entry_point": s.entry_point,
         "version": getattr(cls, "version", None),
-        "source_hash": hash_tree(module_file.parent, ("*.py", "*.txt", "*.json", "*.yaml")),
+        "source_hash": hash_tree(module_file.parent, ENV_SOURCE_PATTERNS),
     }
 
 

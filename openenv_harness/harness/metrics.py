@@ -10,6 +10,7 @@ import statistics
 from typing import TYPE_CHECKING
 
 from ..rollout import EngineStats, Episode
+from ..rollout._versions import runtime_version
 
 if TYPE_CHECKING:
     from .train import TrainContext
@@ -53,7 +54,7 @@ def log_rollouts(
     ctx: TrainContext, episodes: list[Episode], step: int, stats: EngineStats, wall_s: float
 ) -> dict[str, float]:
     """Write a step's episodes and scalars (rewards, components, config seen, time split); returns them."""
-    ctx.logger.episodes(episodes)
+    ctx.logger.episodes(episodes, {s.name: runtime_version(s.rt) for s in ctx.slots})
     for env in dict.fromkeys(e.env or ctx.conf.env.id for e in episodes):  # per env, in batch order
         mine = [e for e in episodes if e.error is None and (e.env or ctx.conf.env.id) == env]
         ctx.logger.reward_breakdown(mine, step, env)

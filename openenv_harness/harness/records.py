@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,12 +142,21 @@ class RunLogger:
         if items:
             self._rewards.log(step, items, env=env)
 
-    def episodes(self, episodes: list[Episode]) -> None:
-        """Append episodes to ``episodes.jsonl`` (one JSON object per line, flushed)."""
+    def episodes(self, episodes: list[Episode], env_versions: Mapping[str, str | None] | None = None) -> None:
+        """Append episodes to ``episodes.jsonl`` (one JSON object per line, flushed).
+
+        Args:
+            episodes: The episodes.
+            env_versions: Version of the env each episode ran on, by its ``env`` name: recorded as
+                ``env_version``.
+        """
         if self._episodes is None:
             return
         for ep in episodes:
-            self._episodes.write(json.dumps(ep.to_json(), default=str) + "\n")
+            record = ep.to_json()
+            if env_versions is not None:
+                record["env_version"] = env_versions.get(ep.env or "")
+            self._episodes.write(json.dumps(record, default=str) + "\n")
         self._episodes.flush()
 
     def close(self) -> None:

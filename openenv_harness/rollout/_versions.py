@@ -13,19 +13,40 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 
-def served_versions(cfg: Any) -> dict[str, str | None]:
-    """Where the env runs -> the version it reports (remote URLs, else ``"local"`` for the env class)."""
-    from ._foreign import is_registered, probe_server
+def class_version(env_id: str) -> str | None:
+    """The ``version`` of the env class ``env_id`` is registered as (None for an env not registered here)."""
+    from ._foreign import is_registered
 
-    if str(cfg.runtime.provider) == "remote" and cfg.runtime.get("urls"):
-        return {str(u): probe_server(str(u), cfg.runtime.get("token")).version for u in cfg.runtime.urls}
-    env_id = str(cfg.env.id)
     if not is_registered(env_id):
-        return {"local": None}
+        return None
     from ..spec import spec
 
     version = getattr(spec(env_id).load(), "version", None)
-    return {"local": str(version) if version is not None else None}
+    return str(version) if version is not None else None
+
+
+def runtime_version(runtime: Any) -> str | None:
+    """The version of the env a started :class:`~openenv_harness.rollout.EnvRuntime` serves.
+
+    Remote servers: the ``/metadata`` versions they reported (several distinct ones joined with ``,``);
+    servers this process started: the env class's version.
+    """
+    servers = list(getattr(runtime, "servers", None) or [])
+    if servers:
+        found = sorted({str(s.version) for s in servers if s.version})
+        return ",".join(found) or None
+    if getattr(runtime, "remote", False):
+        return None
+    return class_version(str(runtime.env_id))
+
+
+def served_versions(cfg: Any) -> dict[str, str | None]:
+    """Where the env runs -> the version it reports (remote URLs, else ``"local"`` for the env class)."""
+    from ._foreign import probe_server
+
+    if str(cfg.runtime.provider) == "remote" and cfg.runtime.get("urls"):
+        return {str(u): probe_server(str(u), cfg.runtime.get("token")).version for u in cfg.runtime.urls}
+    return {"local": class_version(str(cfg.env.id))}
 
 
 def check_env_version(cfg: Any) -> dict[str, str | None]:

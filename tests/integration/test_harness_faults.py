@@ -24,6 +24,7 @@ import pytest
 
 from openenv_harness.harness.records import read_scalars
 from openenv_harness.runtime import LocalProcessProvider
+from openenv_harness.spec import spec
 
 pytestmark = pytest.mark.slow
 
@@ -132,6 +133,7 @@ def test_server_killed_mid_collect_is_restarted_and_in_flight_episodes_are_error
 
     episodes = run.episodes()
     assert len(episodes) == steps * per_step
+    assert {ep["env_version"] for ep in episodes} == {spec("echo").load().version}  # each episode names it
     by_step = _by_step(episodes)
     lost = [ep for ep in by_step[1] if ep["error"]]
     assert lost, "the kill landed mid-episode: step 1's episodes must be errors"
