@@ -130,7 +130,7 @@ class RayProvider(Provider):
         self._push_lock = threading.Lock()
         self._monitor: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._ray: boot.LocalInstance | None = None  # a connection this provider made
+        self._ray: boot.Lease | None = None  # this provider's share of a connection a provider made
         self._actor_cls: Any = None
         self.restarts = 0
         """Replicas that went live in place of dead ones (run records count them as server restarts)."""
@@ -187,7 +187,7 @@ class RayProvider(Provider):
         self._stopping.clear()
         track_live(self, True)
         try:
-            if self._ray is not None and self._ray.temp_dir is not None:  # a local instance of ours
+            if self._ray is not None and self._ray.local:  # a local instance of ours
                 check_fits(ray, self.n_replicas, self._options())
             replicas = [self._spawn(i) for i in range(self.n_replicas)]
             self._seats.replicas = replicas

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from types import ModuleType
 from typing import Any
 
@@ -87,7 +88,10 @@ def pin_loopback() -> None:
 
 
 class LocalInstance:
-    """A Ray connection this process made: :meth:`close` shuts it down (and a local instance's watchdog).
+    """The Ray connection this process's providers made, shared and shut down when the last one is done.
+
+    Two runtimes of one run (a mixture's envs, training beside an in-training eval) share it; each holds a
+    :class:`Lease`, and ``ray.shutdown()`` waits for the last lease to close.
 
     Args:
         temp_dir: The local instance's private temp dir (None when a cluster was joined).
@@ -97,8 +101,9 @@ class LocalInstance:
     def __init__(self, temp_dir: str | None = None, reaper: subprocess.Popen[bytes] | None = None) -> None:
         self.temp_dir = temp_dir
         self.reaper = reaper
+        self.leases = 0
 
-    def close(self) -> None:
+    def shutdown(self) -> None:
         """``ray.shutdown()``, then stop the watchdog and remove the temp dir (idempotent)."""
         import ray
 
@@ -111,6 +116,33 @@ class LocalInstance:
         if self.temp_dir is not None:
             shutil.rmtree(self.temp_dir, ignore_errors=True)
             self.temp_dir = None
+
+
+class Lease:
+    """One provider's use of :class:`LocalInstance`; :meth:`close` once (idempotent)."""
+
+    def __init__(self, instance: LocalInstance) -> None:
+        self.instance: LocalInstance | None = instance
+        self.local = instance.temp_dir is not None
+
+    def close(self) -> None:
+        """Give the connection back; the last lease shuts Ray down."""
+        global _made
+        with _lock:
+            instance, self.instance = self.instance, None
+            if instance is None:
+                return
+            instance.leases -= 1
+            if instance.leases > 0:
+                return
+            if _made is instance:
+                _made = None
+        instance.shutdown()
+
+
+_lock = threading.Lock()
+_made: LocalInstance | None = None
+"""The connection this process's providers made (None: none, or Ray was connected by someone else)."""
 
 
 def _start_reaper(temp_dir: str) -> subprocess.Popen[bytes]:
@@ -131,11 +163,12 @@ def connect(
     loopback: bool | None = None,
     namespace: str | None = None,
     init_kwargs: dict[str, Any] | None = None,
-) -> LocalInstance | None:
+) -> Lease | None:
     """Connect this process to Ray: a new local instance, or the cluster at ``address``.
 
     A local instance gets a private temp dir (its files, and the address file ``address=auto`` reads, stay out
     of other Ray users' way) and a watchdog that removes what is left of it if this process dies unstopped.
+    A connection a provider of this process made already is shared (a new lease on it).
 
     Args:
         address: None/``local`` (start a local instance), ``auto`` or ``HOST:PORT`` (join).
@@ -144,36 +177,44 @@ def connect(
         init_kwargs: Extra ``ray.init`` arguments (e.g. ``num_cpus`` of a local instance).
 
     Returns:
-        What to close when done, or None when the process was connected already (not ours to shut down).
+        A lease to close when done, or None when the process was connected by someone else (not ours to
+        shut down).
     """
+    global _made
     ray = import_ray()
-    if ray.is_initialized():
-        return None
-    local = address in (None, "", "local")
-    kwargs: dict[str, Any] = {
-        "include_dashboard": False,
-        "logging_level": logging.WARNING,
-        # Replicas' output stays in Ray's session logs (a dying node would otherwise dump its raylet's state
-        # into the harness's output); a replica that fails to start raises with its error instead.
-        "log_to_driver": False,
-        "namespace": namespace,
-    }
-    if wants_loopback(address, loopback):
-        pin_loopback()
-        kwargs["_node_ip_address"] = "127.0.0.1"
-    handle = LocalInstance()
-    if local:
-        handle.temp_dir = tempfile.mkdtemp(prefix="oh-ray-")
-        handle.reaper = _start_reaper(handle.temp_dir)
-        kwargs.update(
-            address="local", object_store_memory=LOCAL_OBJECT_STORE_BYTES, _temp_dir=handle.temp_dir
-        )
-    else:
-        kwargs["address"] = str(address)
-    kwargs.update(init_kwargs or {})
-    try:
-        ray.init(**kwargs)
-    except BaseException:
-        handle.close()
-        raise
-    return handle
+    with _lock:
+        if ray.is_initialized():
+            if _made is None:
+                return None
+            _made.leases += 1
+            return Lease(_made)
+        local = address in (None, "", "local")
+        kwargs: dict[str, Any] = {
+            "include_dashboard": False,
+            "logging_level": logging.WARNING,
+            # Replicas' output stays in Ray's session logs (a dying node would otherwise dump its raylet's
+            # state into the harness's output); a replica that fails to start raises with its error instead.
+            "log_to_driver": False,
+            "namespace": namespace,
+        }
+        if wants_loopback(address, loopback):
+            pin_loopback()
+            kwargs["_node_ip_address"] = "127.0.0.1"
+        instance = LocalInstance()
+        if local:
+            instance.temp_dir = tempfile.mkdtemp(prefix="oh-ray-")
+            instance.reaper = _start_reaper(instance.temp_dir)
+            kwargs.update(
+                address="local", object_store_memory=LOCAL_OBJECT_STORE_BYTES, _temp_dir=instance.temp_dir
+            )
+        else:
+            kwargs["address"] = str(address)
+        kwargs.update(init_kwargs or {})
+        try:
+            ray.init(**kwargs)
+        except BaseException:
+            instance.shutdown()
+            raise
+        instance.leases = 1
+        _made = instance
+        return Lease(instance)

@@ -129,6 +129,22 @@ def test_replicas_spread_over_nodes_sessions_least_loaded_config_everywhere(clus
     assert not ray.is_initialized()  # the provider connected, so it disconnected
 
 
+def test_providers_of_one_process_share_the_connection_the_first_made(cluster: Cluster) -> None:
+    # A mixture's runtimes, or training beside an in-training eval: the first to stop must not take Ray down.
+    first = RayProvider("echo", address=cluster.address, resources={"env_host": 1}, startup_timeout_s=90)
+    second = RayProvider("echo", address=cluster.address, resources={"env_host": 1}, startup_timeout_s=90)
+    with first:
+        second.start()
+    try:
+        client = second.client()
+        client.reset(seed=1)
+        assert client.step({"message": "hi"}).reward is not None
+        client.close()
+    finally:
+        second.stop()
+    assert not ray.is_initialized()
+
+
 class _Cli:
     """The harness CLI as a child process joined to the cluster; output in a file the test watches."""
 
