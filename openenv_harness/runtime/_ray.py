@@ -228,9 +228,11 @@ class RayProvider(Provider):
         replicas = self._seats.clear()
         self._urls = []
         self._close_controls()
-        if replicas:
-            import ray
+        import ray
 
+        if (
+            replicas and ray.is_initialized()
+        ):  # (at interpreter exit Ray's own atexit hook may have run first)
             stops = [r.actor.stop.remote() for r in replicas if r.state == "live"]
             if stops:
                 ray.wait(stops, num_returns=len(stops), timeout=5)

@@ -275,6 +275,7 @@ def test_node_killed_mid_training_run_finishes(cluster: Cluster, tmp_path: Path)
     assert f"on node {node_id}) is gone" in out and "env replica 0 replaced" in out, out[-3000:]
     record = json.loads((run.run_dir / "run.json").read_text())
     assert record["status"] == "finished" and record["steps"] == steps
+    assert record["metrics"]["server_restarts"] == 1  # the replacement replica
     by_step: dict[int, list[dict[str, Any]]] = {}
     for ep in _lines(episodes):
         by_step.setdefault(ep["step"], []).append(ep)
