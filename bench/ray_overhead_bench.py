@@ -176,7 +176,7 @@ def main() -> None:
         f"steady state: {rows[0]['episodes']} echo episodes x {args.turns} turns, {args.sessions} sessions, "
         f"{args.servers} servers"
     )
-    _table(rows, [k for k in rows[0] if k.endswith(("_s", "_per_episode"))])
+    _table(rows, [k for k in rows[0] if k.endswith(("_s", "_ms_per_episode")) or k == "ms_per_episode"])
     evals = (
         [] if args.no_cli else [cli_eval(p, args.eval_tasks, args.servers, args.sessions) for p in providers]
     )
