@@ -346,7 +346,7 @@ def execute(
     Returns:
         ``(bundle dir, results, manifest)``.
     """
-    from openenv_harness.rollout import adapter_for, is_registered, make_policy
+    from openenv_harness.rollout import adapter_for, is_registered, make_policy, tools_of
 
     from ..config._launch import apply_launch
 
@@ -367,6 +367,9 @@ def execute(
             s.env,
             cfg.env.get("action_field") if s.env == cfg.env.id else None,
             _action_schema(s.env, runtimes[s.name]),
+            tools=lambda s=s: tools_of(
+                s.env, list(runtimes[s.name].get("urls") or []), runtimes[s.name].get("token")
+            ),
         )
         for s in suite.evals
     }

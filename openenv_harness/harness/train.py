@@ -25,7 +25,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..config import Config, ConfigError, LearnerKind, check_run_config, redact
 from ..config._launch import apply_launch
-from ..rollout import EnvAdapter, EnvRuntime, Policy, Task, adapter_for, first_observations, run_episodes
+from ..rollout import (
+    EnvAdapter,
+    EnvRuntime,
+    Policy,
+    Task,
+    adapter_for,
+    first_observations,
+    run_episodes,
+    tools_of,
+)
 from ..rollout import summarize as summarize_episodes
 from ..rubric import config_update
 from .interrupts import graceful_shutdown
@@ -254,7 +263,12 @@ def _run(cfg: DictConfig, conf: Config, slots: list[EnvSlot], policy: Policy | N
                 if initial:
                     slot.rt.push_config(initial)
                 sc = slot.conf
-                slot.adapter = adapter_for(sc.env.id, sc.env.action_field, slot.rt.schema().get("action"))
+                slot.adapter = adapter_for(
+                    sc.env.id,
+                    sc.env.action_field,
+                    slot.rt.schema().get("action"),
+                    tools=lambda: tools_of(sc.env.id, slot.rt.urls, slot.rt.cfg.token),  # noqa: B023 - called now
+                )
             ctx = TrainContext(
                 cfg, rt, slots[0].ad, logger, slots[0].schedules, run_dir, slots=slots, resume=resume
             )

@@ -20,6 +20,7 @@ from ._model_cache import EMBEDDED_MODEL, embedded_model_path, resolve_model_pat
 from ._policies import Chat, OpenAIPolicy, Policy, PolicyError, ScriptedPolicy, make_policy
 from ._runtime import EnvRuntime, LoopThread, make_provider
 from ._summary import Throughput, summarize
+from ._tools import ToolSpec, list_tools, tools_of
 from ._types import POLICY_FAULTS, Episode, Task, TokenTrace, Turn, obs_fields, turn_from_obs
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Task",
     "TextAdapter",
     "TokenTrace",
+    "ToolSpec",
     "Turn",
     "Throughput",
     "action_schema_of",
@@ -52,6 +54,7 @@ __all__ = [
     "first_string_field",
     "initial_chat",
     "is_registered",
+    "list_tools",
     "make_policy",
     "make_provider",
     "obs_fields",
@@ -61,5 +64,6 @@ __all__ = [
     "run_episodes",
     "seed_behaviour",
     "summarize",
+    "tools_of",
     "turn_from_obs",
 ]

@@ -175,7 +175,10 @@ def declared_adapter(env_id: str) -> EnvAdapter | None:
 
 
 def adapter_for(
-    env_id: str, action_field: str | None = None, action_schema: dict[str, Any] | None = None
+    env_id: str,
+    action_field: str | None = None,
+    action_schema: dict[str, Any] | None = None,
+    tools: Any = (),
 ) -> EnvAdapter:
     """The adapter of ``env_id``: the one it declares, or the generic one built from its action schema.
 
@@ -183,6 +186,8 @@ def adapter_for(
         env_id: The environment id.
         action_field: ``env.action_field`` override (the field that receives the reply text).
         action_schema: The action JSON schema from ``GET /schema`` (for envs that declare no adapter).
+        tools: For a generic adapter whose action is a tool call: the env's tools
+            (:class:`~openenv_harness.rollout.ToolSpec`), or a function listing them (called only then).
 
     Raises:
         ValueError: when neither a declared adapter nor the schema tells how to build an action (naming
@@ -195,4 +200,4 @@ def adapter_for(
         if action_field and isinstance(declared, TextAdapter) and action_field != declared.action_field:
             return declared.with_action_field(action_field)
         return declared
-    return GenericAdapter.from_schema(env_id, action_schema or {}, action_field=action_field)
+    return GenericAdapter.from_schema(env_id, action_schema or {}, action_field=action_field, tools=tools)

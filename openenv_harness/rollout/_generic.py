@@ -14,7 +14,12 @@
 * **Tool calls:** an action with a tool-name field and an arguments object (OpenEnv's MCP ``CallToolAction``:
   ``tool_name`` + ``arguments``) is a tool call; replies may also use the common spellings
   ``{"tool"|"name": ..., "args"|"arguments": {...}}`` (arguments may be a JSON string, as OpenAI writes them).
-* **Baseline:** a fixed, schema-valid action: the first entry of an observation list named ``legal*``
+  When the env's tools are known (:mod:`._tools`: its ``tools/list``), the prompt lists each tool's name,
+  description and input schema; a reply's arguments are coerced to that schema, may also be written beside
+  the tool's name (``{"tool": "echo", "message": "hi"}``), and a tool the env does not have is an invalid
+  action naming the tools it has.
+* **Baseline:** a fixed, schema-valid action: with known tools, a call of the first one with example
+  arguments; else the first entry of an observation list named ``legal*``
   (``legal_actions``, ``legal_moves``) when its type fits, else text fields repeat the observation's first text
   field, numbers take their minimum, enums their first value (never the oracle).
 """
@@ -23,11 +28,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._jsonschema import coerce, compact, describe, example, fixed_value, non_null
+from ._jsonschema import coerce, compact, describe, example, fixed_value, non_null, without_titles
 from ._jsonschema import type_of as _schema_type
+from ._tools import ToolSpec
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _FENCE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.S)
@@ -88,6 +95,7 @@ class GenericAdapter:
         defs: The schema's ``$defs`` (nested models, enums).
         fixed: Fields the agent cannot choose and their values (``const``), added to every action.
         tool_call: ``(tool name field, arguments field)`` when the action is a tool call.
+        tools: The env's tools when known (only for a tool-call action).
     """
 
     env_id: str
@@ -99,12 +107,24 @@ class GenericAdapter:
     defs: dict[str, Any] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)
     tool_call: tuple[str, str] | None = None
+    tools: tuple[ToolSpec, ...] = ()
 
     @classmethod
     def from_schema(
-        cls, env_id: str, action_schema: dict[str, Any], action_field: str | None = None
+        cls,
+        env_id: str,
+        action_schema: dict[str, Any],
+        action_field: str | None = None,
+        tools: Sequence[ToolSpec] | Callable[[], Sequence[ToolSpec]] = (),
     ) -> GenericAdapter:
         """Build the adapter of an env from its action schema.
+
+        Args:
+            env_id: The environment id.
+            action_schema: The action's JSON schema (``GET /schema``).
+            action_field: ``env.action_field``: the field a plain-text reply goes to.
+            tools: The env's tools, or a function that lists them (called only when the action is a tool
+                call, e.g. ``lambda: tools_of(env_id, urls)``).
 
         Raises:
             ValueError: the schema has no properties and no ``action_field`` is given (naming the field).
@@ -134,15 +154,17 @@ class GenericAdapter:
         if not action_field and text_field not in required and any(r in choosable for r in required):
             text_field = None  # an optional text field cannot carry a reply that must set required fields
         shown = {**action_schema, "properties": choosable}
+        known = tuple((tools() if callable(tools) else tools) if tool else ())
         return cls(
             env_id=env_id,
             properties=props,
             required=required,
             text_field=text_field,
-            system_prompt=_instructions(shown, defs, required, text_field, tool),
+            system_prompt=_instructions(shown, defs, required, text_field, tool, known),
             defs=defs,
             fixed=fixed,
             tool_call=tool,
+            tools=known,
         )
 
     def render(self, obs: dict[str, Any]) -> str:
@@ -165,10 +187,30 @@ class GenericAdapter:
             for alias in _TOOL_ARGS:
                 if alias in obj and alias not in self.properties:
                     obj.setdefault(args_f, obj.pop(alias))
+            if self.tools and name_f in obj:
+                obj = self._known_call(obj, name_f, args_f)
         if not obj or not set(obj) <= set(self.properties):
             return None
         chosen = {k: coerce(v, self.properties[k], self.defs) for k, v in obj.items()}
         return {**self.fixed, **chosen}
+
+    def _known_call(self, obj: dict[str, Any], name_f: str, args_f: str) -> dict[str, Any]:
+        """A call of a known tool: arguments written beside the name gathered, coerced to its input schema.
+
+        Raises:
+            ValueError: the reply names a tool the env does not have (listing the ones it has).
+        """
+        by_name = {t.name: t for t in self.tools}
+        tool = by_name.get(str(obj[name_f]))
+        if tool is None:
+            raise ValueError(f"unknown tool {obj[name_f]!r}: the tools are {', '.join(by_name)}")
+        schema = {"type": "object", **tool.input_schema}
+        loose = [k for k in obj if k not in self.properties and k in (schema.get("properties") or {})]
+        if loose and args_f not in obj:
+            obj = {**{k: v for k, v in obj.items() if k not in loose}, args_f: {k: obj[k] for k in loose}}
+        if args_f in obj:
+            obj = {**obj, args_f: coerce(obj[args_f], schema, dict(schema.get("$defs") or {}))}
+        return obj
 
     def to_action(self, text: str) -> dict[str, Any]:
         """The action for a reply (see the module docstring); ``ValueError`` when none fits."""
@@ -202,6 +244,11 @@ class GenericAdapter:
         legal = next((v for k, v in obs.items() if k.startswith("legal") and isinstance(v, list) and v), None)
         if self.text_field and not self.tool_call:
             return str(legal[0]) if legal and isinstance(legal[0], str) else text
+        if self.tool_call and self.tools:
+            first = self.tools[0]
+            schema = {"type": "object", **first.input_schema}
+            args = example(schema, dict(schema.get("$defs") or {}), text)
+            return json.dumps({self.tool_call[0]: first.name, self.tool_call[1]: args})
         action: dict[str, Any] = {}
         for name in self.required or tuple(self.properties)[:1]:
             if name in self.fixed:
@@ -227,6 +274,7 @@ def _instructions(
     required: tuple[str, ...],
     text_field: str | None,
     tool: tuple[str, str] | None,
+    tools: tuple[ToolSpec, ...] = (),
 ) -> str:
     props: dict[str, Any] = schema.get("properties") or {}
     lines = ["You are an agent acting in an environment. Your action has these fields:"]
@@ -239,8 +287,18 @@ def _instructions(
         lines.append(
             f"The action calls a tool: {tool[0]!r} names the tool, {tool[1]!r} is a JSON object of its arguments."
         )
+    if tool and tools:
+        lines.append(f"The tools ({tool[0]!r}) and the JSON schema of their arguments ({tool[1]!r}):")
+        for t in tools:
+            args = json.dumps(without_titles(t.input_schema), separators=(",", ":"))
+            lines.append(f"- {t.name}: {t.description.strip() or 'no description'} Arguments: {args}")
     lines.append(f"Action JSON schema: {compact(schema, _HIDDEN)}")
     sample = {n: example(props[n], defs, "...") for n in (required or tuple(props)[:1]) if n in props}
+    if tool and tools:
+        first = {"type": "object", **tools[0].input_schema}
+        sample.update(
+            {tool[0]: tools[0].name, tool[1]: example(first, dict(first.get("$defs") or {}), "...")}
+        )
     lines.append(f"Reply with one JSON object, e.g. {json.dumps(sample)}.")
     if text_field:
         lines.append(f"A reply that is not JSON is sent as the {text_field!r} field.")

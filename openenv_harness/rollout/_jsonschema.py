@@ -132,17 +132,18 @@ def example(prop: dict[str, Any], defs: dict[str, Any], text: str = "") -> Any:
     return text or "ok"
 
 
+def without_titles(node: Any) -> Any:
+    """A schema without its ``title`` keys (noise in a prompt)."""
+    if isinstance(node, dict):
+        return {k: without_titles(v) for k, v in node.items() if k != "title"}
+    if isinstance(node, list):
+        return [without_titles(v) for v in node]
+    return node
+
+
 def compact(schema: dict[str, Any], hidden: tuple[str, ...]) -> str:
     """The action schema as one line of JSON for a prompt, without titles and hidden fields."""
-
-    def strip(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: strip(v) for k, v in node.items() if k not in ("title",)}
-        if isinstance(node, list):
-            return [strip(v) for v in node]
-        return node
-
     out = dict(schema)
     out["properties"] = {k: v for k, v in (schema.get("properties") or {}).items() if k not in hidden}
     out.pop("description", None)
-    return json.dumps(strip(out), separators=(",", ":"))
+    return json.dumps(without_titles(out), separators=(",", ":"))

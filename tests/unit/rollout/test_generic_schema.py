@@ -57,17 +57,19 @@ def test_integer_range_in_prompt_and_number_or_enum_word_fallbacks():
         _adapter(Turn).to_action("green")
 
 
+CALL_TOOL = {  # OpenEnv's CallToolAction
+    "properties": {
+        "metadata": {"type": "object"},
+        "type": {"const": "call_tool", "default": "call_tool", "type": "string"},
+        "tool_name": {"type": "string", "description": "Name of the tool to call"},
+        "arguments": {"type": "object", "additionalProperties": True},
+    },
+    "required": ["tool_name"],
+}
+
+
 def test_mcp_call_tool_action_and_its_spellings():
-    schema = {
-        "properties": {
-            "metadata": {"type": "object"},
-            "type": {"const": "call_tool", "default": "call_tool", "type": "string"},
-            "tool_name": {"type": "string", "description": "Name of the tool to call"},
-            "arguments": {"type": "object", "additionalProperties": True},
-        },
-        "required": ["tool_name"],
-    }
-    ad = GenericAdapter.from_schema("echo_env", schema)
+    ad = GenericAdapter.from_schema("echo_env", CALL_TOOL)
     assert ad.tool_call == ("tool_name", "arguments") and ad.text_field is None
     want = {"type": "call_tool", "tool_name": "echo_message", "arguments": {"message": "hi"}}
     assert ad.to_action('{"tool_name": "echo_message", "arguments": {"message": "hi"}}') == want
