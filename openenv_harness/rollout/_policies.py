@@ -17,6 +17,7 @@ import httpx
 
 from ..config import PolicyConfig
 from ._adapter import EnvAdapter
+from ._http_pool import ShardedAsyncHTTP
 from ._types import TokenTrace
 
 Chat = list[dict[str, str]]
@@ -150,16 +151,18 @@ class OpenAIPolicy(Policy):
         temp = self.temperature if temperature is None else temperature
         budget = self.max_new_tokens if max_new_tokens is None else max_new_tokens
         url = f"{self.base_url}/chat/completions"
-        sem = asyncio.Semaphore(self.concurrency)
-        async with httpx.AsyncClient(timeout=self.timeout_s, headers=self._headers) as client:
+        # Small pools that never queue: one httpx pool with thousands of requests in flight costs CPU per request
+        # that grows with their number (see _http_pool).
+        async with ShardedAsyncHTTP(
+            self.concurrency, timeout=self.timeout_s, headers=self._headers
+        ) as client:
 
             async def one(chat: Chat) -> str:
-                async with sem:
-                    try:
-                        reply = await client.post(url, json=self._body(chat, temp, budget))
-                    except httpx.HTTPError as exc:
-                        raise PolicyError(f"POST {url} failed: {exc!r}") from None
-                    return self._content(reply, url)
+                try:
+                    reply = await client.post(url, json=self._body(chat, temp, budget))
+                except httpx.HTTPError as exc:
+                    raise PolicyError(f"POST {url} failed: {exc!r}") from None
+                return self._content(reply, url)
 
             return list(await asyncio.gather(*(one(c) for c in chats)))
 
