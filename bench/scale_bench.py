@@ -4,6 +4,7 @@
     python bench/scale_bench.py --runtime ray                    # the same through runtime=ray (Ray actors)
     python bench/scale_bench.py --levels 4096 --duration 20      # one level, longer
     python bench/scale_bench.py --http-levels 1024 2048 4096     # also httpx at N requests in flight
+    python bench/scale_bench.py --protocol ours                  # clients skip their GET /metadata probe
 
 For each level it starts 4 fresh echo replicas (local processes: ``LocalProcessProvider``; or Ray actors:
 ``RayProvider``), opens N sessions at once with the harness's own ``AsyncEnvClient`` (handed out by the
@@ -85,12 +86,14 @@ def server_pids(provider: Any) -> list[int]:
     return [int(r.pid) for r in provider._seats.replicas if getattr(r, "pid", None)]
 
 
-async def measure_level(provider: Any, n: int, duration: float, pids: list[int]) -> dict[str, Any]:
+async def measure_level(
+    provider: Any, n: int, duration: float, pids: list[int], client_kwargs: dict[str, Any]
+) -> dict[str, Any]:
     """Open ``n`` sessions at once, step them all for ``duration`` s, close them; return the row."""
     me = os.getpid()
     rss0, fds0 = _rss_mb(me), _fds()
     srv_rss0 = sum(_rss_mb(p) for p in pids)
-    clients = [provider.async_client(request_timeout_s=120.0) for _ in range(n)]
+    clients = [provider.async_client(request_timeout_s=120.0, **client_kwargs) for _ in range(n)]
     errors: list[str] = []
     failed: set[int] = set()
 
@@ -168,7 +171,11 @@ async def measure_level(provider: Any, n: int, duration: float, pids: list[int])
     }
 
 
-def run_level(runtime: str, n: int, duration: float) -> dict[str, Any]:
+def run_level(runtime: str, n: int, duration: float, protocol: str) -> dict[str, Any]:
+    from openenv_harness.client import OURS
+
+    # "detect" is what the harness does: each client reads GET /metadata before its first WS connect.
+    client_kwargs = {"protocol": OURS} if protocol == "ours" else {}
     provider = make_provider(runtime, n)
     t0 = time.perf_counter()
     provider.start()
@@ -176,7 +183,9 @@ def run_level(runtime: str, n: int, duration: float) -> dict[str, Any]:
     loop = new_event_loop()
     try:
         time.sleep(0.5)  # let the replicas settle before the idle RSS reading
-        row = loop.run_until_complete(measure_level(provider, n, duration, server_pids(provider)))
+        row = loop.run_until_complete(
+            measure_level(provider, n, duration, server_pids(provider), client_kwargs)
+        )
     finally:
         loop.close()
         provider.stop()
@@ -241,6 +250,7 @@ def main() -> None:
     parser.add_argument("--runtime", choices=["local", "ray"], default="local")
     parser.add_argument("--levels", type=int, nargs="*", default=[1024, 2048, 4096])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of stepping per level")
+    parser.add_argument("--protocol", choices=["detect", "ours"], default="detect", help="client protocol")
     parser.add_argument("--http-levels", type=int, nargs="*", default=[], help="httpx requests in flight")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -248,13 +258,14 @@ def main() -> None:
     limit = raise_fd_limit(3 * max([*args.levels, *args.http_levels, 0]) + 256)  # WS, control HTTP, slack
     t_start = time.perf_counter()
     print(
-        f"# {args.runtime}: {REPLICAS} echo replicas, {args.duration:.0f} s of stepping per level, fds {limit}"
+        f"# {args.runtime}: {REPLICAS} echo replicas, {args.duration:.0f} s of stepping per level, "
+        f"client protocol {args.protocol}, fds {limit}"
     )
     rows = []
     if args.levels:
         print_header()
     for n in args.levels:
-        row = run_level(args.runtime, n, args.duration)
+        row = run_level(args.runtime, n, args.duration, args.protocol)
         rows.append(row)
         print_row(row)
     lin = linearity(rows)
@@ -264,7 +275,10 @@ def main() -> None:
             f"from {item['from']} to {item['to']} sessions"
         )
     http_rows = run_http_levels(args.http_levels) if args.http_levels else []
-    out = args.out or RESULTS / ("scale.json" if args.runtime == "local" else f"scale_{args.runtime}.json")
+    suffix = ("" if args.runtime == "local" else f"_{args.runtime}") + (
+        "" if args.protocol == "detect" else "_ours"
+    )
+    out = args.out or RESULTS / f"scale{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
@@ -275,6 +289,7 @@ def main() -> None:
             "load_avg": os.getloadavg(),
         },
         "runtime": args.runtime,
+        "protocol": args.protocol,
         "replicas": REPLICAS,
         "duration_s": args.duration,
         "rows": rows,
