@@ -178,7 +178,7 @@ def run_level(runtime: str, n: int, duration: float, protocol: str) -> dict[str,
     client_kwargs = {"protocol": OURS} if protocol == "ours" else {}
     provider = make_provider(runtime, n)
     t0 = time.perf_counter()
-    provider.start()
+    urls = provider.start()
     start_s = time.perf_counter() - t0
     loop = new_event_loop()
     try:
@@ -190,6 +190,7 @@ def run_level(runtime: str, n: int, duration: float, protocol: str) -> dict[str,
         loop.close()
         provider.stop()
     row["replicas_start_s"] = start_s
+    row["urls"] = urls
     return row
 
 
