@@ -48,13 +48,16 @@ def error_response(err: EnvError) -> Response:
     return json_response(err.to_wire(), status, headers)
 
 
-async def read_json(request: Request, max_bytes: int, *, required: bool = False) -> dict[str, Any]:
+async def read_json(
+    request: Request, max_bytes: int, *, required: bool = False, wide_ints: bool = False
+) -> dict[str, Any]:
     """Read a JSON-object body under a size limit (an empty body is ``{}`` unless ``required``).
 
     The size is enforced while the body streams in by the app's :class:`~._body.BodyLimit` middleware (which
     raises ``FRAME_TOO_LARGE`` / ``REQUEST_TIMEOUT`` from ``request.body()``); the checks here cover the app
     used without it. Bodies nested deeper than ``MAX_JSON_DEPTH``, or holding an integer beyond 64 bits, are
-    ``VALIDATION_ERROR``.
+    ``VALIDATION_ERROR``; ``wide_ints=True`` lets the latter through, for routes that read nothing of the body
+    but ``session_id`` (a value they ignore cannot be mis-read).
     """
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > max_bytes:
@@ -77,7 +80,8 @@ async def read_json(request: Request, max_bytes: int, *, required: bool = False)
     if not isinstance(body, dict):
         raise EnvError(ErrorCode.INVALID_JSON, f"body must be a JSON object, got {type(body).__name__}")
     check_depth(raw, body)
-    check_integers(raw)
+    if not wide_ints:
+        check_integers(raw)
     return body
 
 
@@ -147,12 +151,12 @@ def http_endpoints(
         return json_response(wire)
 
     async def state(request: Request) -> Response:
-        body = await read_json(request, max_frame_bytes) if request.method == "POST" else {}
+        body = await read_json(request, max_frame_bytes, wide_ints=True) if request.method == "POST" else {}
         session = registry.require(_session_id(request, body))
         return json_response(await session.state())
 
     async def close(request: Request) -> Response:
-        body = await read_json(request, max_frame_bytes)
+        body = await read_json(request, max_frame_bytes, wide_ints=True)
         sid = _session_id(request, body)
         registry.require(sid)
         registry.close(str(sid))

@@ -66,6 +66,11 @@ def test_http_bodies() -> None:
             assert r.status_code == 422, (path, r.text)
             assert r.json()["code"] == "VALIDATION_ERROR" and r.json()["details"]["field"] == field
         sid = c.post("/reset", content=json.dumps({"seed": HIGH})).json()["session_id"]
+        # /state and /close read only session_id: a wide value in a key they ignore cannot be mis-read.
+        ignored = json.dumps({"session_id": sid, "note": wide})
+        assert (
+            c.post("/state", content=ignored, headers={"content-type": "application/json"}).status_code == 200
+        )
         assert (
             c.post("/step", json={"action": {"message": "ok"}}, headers={"X-Session-Id": sid}).status_code
             == 200
