@@ -29,10 +29,11 @@ def test_summary_table(tmp_path):
     assert format_table([]) == "(no jobs)\n"
 
 
-def _hydra_cfg(sweep_dir, mode):
+def _hydra_cfg(sweep_dir, mode, job="0"):
     from omegaconf import OmegaConf
 
-    return OmegaConf.create({"hydra": {"mode": mode, "sweep": {"dir": str(sweep_dir)}}, "x": 1})
+    hydra = {"mode": mode, "sweep": {"dir": str(sweep_dir)}, "runtime": {"output_dir": str(sweep_dir / job)}}
+    return OmegaConf.create({"hydra": hydra, "x": 1})
 
 
 def test_job_end_writes_summary_in_a_multirun_only(tmp_path):
@@ -52,4 +53,37 @@ def test_job_end_writes_summary_in_a_multirun_only(tmp_path):
     assert "| failed |" in summary and "RuntimeError: boom" in summary and "more" not in summary
     header = summary.splitlines()[2]
     assert header.rstrip(" |").endswith("error")  # the free-text column comes last
-    assert not list(tmp_path.glob(".summary*"))  # no temp file left behind
+    assert not list(tmp_path.glob("*.tmp"))  # no temp file left behind
+
+
+def test_job_end_merges_its_own_row_without_rescanning(tmp_path):
+    from hydra.core.utils import JobReturn
+    from hydra.types import RunMode
+
+    from openenv_harness.harness.sweep import SweepSummaryCallback
+
+    callback = SweepSummaryCallback()
+    _job(tmp_path, 1, ["learner.lr=0.2"], {"status": "finished", "steps": 2})
+    callback.on_job_end(_hydra_cfg(tmp_path, RunMode.MULTIRUN, "1"), JobReturn())
+    _job(tmp_path, 0, ["learner.lr=0.1"], {"status": "running", "steps": 0})
+    # Job 0's dir appeared but only job 1 reported: the per-job write reads job 1's dir alone.
+    assert [r["job"] for r in json.loads((tmp_path / "summary.json").read_text())] == ["1"]
+    callback.on_job_end(_hydra_cfg(tmp_path, RunMode.MULTIRUN, "0"), JobReturn())
+    (tmp_path / "0" / "run.json").write_text(json.dumps({"status": "finished", "steps": 3}))
+    callback.on_job_end(_hydra_cfg(tmp_path, RunMode.MULTIRUN, "0"), JobReturn())  # a rerun replaces its row
+    rows = json.loads((tmp_path / "summary.json").read_text())
+    assert [(r["job"], r["status"], r["steps"]) for r in rows] == [("0", "finished", 3), ("1", "finished", 2)]
+    assert (tmp_path / "summary.md").read_text().count("| finished |") == 2
+
+
+def test_concurrent_job_ends_lose_no_row(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from openenv_harness.harness.sweep import update_summary
+
+    for i in range(24):
+        _job(tmp_path, i, [f"experiment.seed={i}"], {"status": "finished", "steps": 1})
+    with ProcessPoolExecutor(4) as pool:
+        list(pool.map(update_summary, [tmp_path] * 24, [tmp_path / str(i) for i in range(24)]))
+    rows = json.loads((tmp_path / "summary.json").read_text())
+    assert sorted(int(r["job"]) for r in rows) == list(range(24))
