@@ -48,7 +48,7 @@ def test_experiment_composes(name: str):
 def test_cluster_launcher_configs_extend_their_plugins():
     # The plugins (submitit, Ray) are not installed here; each file extends the plugin's own config, whose
     # schema checks the fields once the plugin is installed.
-    plugin_of = {"slurm.yaml": "submitit_slurm", "ray_cluster.yaml": "ray"}
+    plugin_of = {"slurm.yaml": "submitit_slurm", "ray_cluster.yaml": "ray", "ray_local.yaml": "ray"}
     files = sorted(Path(CONF_DIR, "hydra", "launcher").glob("*.yaml"))
     assert {f.name for f in files} == set(plugin_of)
     for f in files:
