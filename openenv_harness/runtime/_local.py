@@ -364,9 +364,23 @@ class LocalProcessProvider(Provider):
             ) from exc
 
     def push_config(self, update: dict[str, Any], token: str | None = None) -> list[dict[str, Any]]:
-        """``POST /config`` to every server, restarting crashed ones first (see :meth:`Provider.push_config`)."""
+        """``POST /config`` to every server, restarting crashed ones first (see :meth:`Provider.push_config`).
+
+        A server killed just before the push (its process not yet reaped, so it looked alive) fails the push
+        with ``CONNECTION_LOST``: then its exit is awaited briefly, it is restarted and the push is sent again.
+        """
         self.restart_crashed_servers()
-        return super().push_config(update, token)
+        try:
+            return super().push_config(update, token)
+        except EnvError as exc:
+            if exc.code != ErrorCode.CONNECTION_LOST or not self.restart_crashed:
+                raise
+            deadline = time.monotonic() + 2.0
+            while not self.crashed() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not self.restart_crashed_servers():
+                raise
+            return super().push_config(update, token)
 
     def get_config(self, token: str | None = None) -> list[dict[str, Any]]:
         """``GET /config`` of every server, restarting crashed ones first."""

@@ -137,3 +137,17 @@ def test_push_after_a_server_restart_uses_a_fresh_connection() -> None:
         snaps = provider.push_config({"weights": {"length": 4.0}})
         assert [s["config"]["weights"]["length"] for s in snaps] == [4.0, 4.0]
         assert sorted(provider._controls) == sorted(provider.urls)  # a URL that moved left no stale client
+
+
+def test_push_right_after_a_kill_restarts_the_server_and_is_delivered() -> None:
+    """The kill lands between the crash check and the push (the process is not reaped yet): no CONNECTION_LOST."""
+    import os
+    import signal
+
+    with LocalProcessProvider("echo", n_servers=2, token=TOKEN) as provider:
+        for i in range(3):
+            provider.push_config({"weights": {"length": 2.0 + i}})  # keep-alive connections to both servers
+            os.killpg(provider.pids[i % 2], signal.SIGKILL)  # no wait: the push below races the kernel
+            snaps = provider.push_config({"weights": {"length": 5.0 + i}})
+            assert [s["config"]["weights"]["length"] for s in snaps] == [5.0 + i, 5.0 + i]
+        assert provider.restarts == 3
