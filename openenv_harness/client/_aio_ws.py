@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 
 from picows import (
@@ -28,6 +29,10 @@ from picows import (
 )
 
 from ._blocking_ws import HandshakeRejected, WebSocketClosed
+
+_LOGGER = "openenv_harness.client"
+# picows logs every connect and disconnect at INFO (8,192 lines in a 4,096-session run): keep its warnings only.
+logging.getLogger(f"picows.{_LOGGER}").setLevel(logging.WARNING)
 
 
 class _Listener(WSListener):
@@ -120,7 +125,7 @@ class AsyncWebSocket:
                     websocket_handshake_timeout=open_timeout_s,
                     max_frame_size=limit,
                     enable_auto_pong=True,
-                    logger_name="openenv_harness.client",
+                    logger_name=_LOGGER,
                 )
         except WSInvalidStatusError as exc:
             raise HandshakeRejected(f"WebSocket handshake with {url} failed: {exc}") from None
