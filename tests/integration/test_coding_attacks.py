@@ -203,9 +203,14 @@ def test_the_reference_still_scores_the_maximum(server: LocalProcessProvider) ->
 
 
 def test_memory_is_bounded_for_the_whole_sandbox(server: LocalProcessProvider) -> None:
-    """6 processes x 200 MB against a 512 MB sandbox: at most two finish (per-process limits allow all)."""
+    """6 processes x 200 MB held at once against a 512 MB sandbox: at most two finish (per-process limits allow all).
+
+    Each child keeps its memory for 2 s before it reports: otherwise a child that finished and freed its 200 MB
+    before a later one allocated lets a third one through (seen once in a suite run), which says nothing about
+    the limit.
+    """
     code = """
-import os
+import os, time
 pids = []
 for i in range(6):
     pid = os.fork()
@@ -213,6 +218,7 @@ for i in range(6):
         b = bytearray(200 << 20)
         for j in range(0, len(b), 4096):
             b[j] = 1
+        time.sleep(2)
         open(f"ok{i}", "w").close()
         os._exit(0)
     pids.append(pid)
