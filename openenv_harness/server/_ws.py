@@ -181,7 +181,8 @@ class WebSocketEndpoint:
                 try:
                     check_integers(raw)
                 except EnvError as err:
-                    if err.details.get("field") == "id":
+                    field = str(err.details.get("field") or "")
+                    if field == "id" or field.startswith(("id.", "id[")):  # also inside a non-integer id
                         req_id = None  # the echo would differ from what was sent: refuse rather than mislabel
                     raise
                 if frame.get("type") == "step" and "data" in frame and frame.keys() <= _ALLOWED_KEYS:

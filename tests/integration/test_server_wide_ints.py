@@ -75,3 +75,13 @@ def test_http_bodies() -> None:
             c.post("/step", json={"action": {"message": "ok"}}, headers={"X-Session-Id": sid}).status_code
             == 200
         )
+
+
+@pytest.mark.parametrize("bad_id", [LOW - 1, {"": LOW - 1}, [1, HIGH + 1]])
+def test_an_id_holding_a_wide_integer_is_refused_without_an_echo(bad_id: Any) -> None:
+    """Found by the WS state machine: an id that *contains* a wide int was echoed back as a float."""
+    with serve_in_thread(create_app("echo")) as base, connect(base.replace("http", "ws") + "/ws") as ws:
+        err = ask(ws, {"type": "state", "id": bad_id})
+        assert err["type"] == "error" and err["data"]["code"] == "VALIDATION_ERROR", err
+        assert "id" not in err  # an echo would differ from what was sent
+        assert ask(ws, {"type": "reset", "id": 3, "data": {"seed": 1}})["id"] == 3  # connection still usable
